@@ -1,0 +1,27 @@
+import type { Cidr } from '../model/address.js';
+import type { IpSet } from '../model/ipset.js';
+import type { TableName } from '../model/rule.js';
+import type { Hook } from './packet.js';
+
+/** What the engine knows about the node the rules are installed on. */
+export interface NodeContext {
+  /**
+   * Addresses of type LOCAL (xt_addrtype: routes in the `local` table): node IPs, 127.0.0.0/8, ::1,
+   * IPVS VIPs on kube-ipvs0.
+   */
+  localAddresses: Cidr[];
+  /** Whether `localAddresses` is the node's complete list (from `ip addr`) or only what the user told us. */
+  localAddressesComplete: boolean;
+  /** ipsets by name; a set not here makes `-m set` evaluate to unknown. */
+  ipsets: Map<string, IpSet>;
+  /** Routing: which interface a destination leaves by. Undefined result = unknown. */
+  routeOutInterface?: (dst: string) => string | undefined;
+}
+
+/** Where in the walk a match or target is evaluated (some modules depend on it, e.g. addrtype's limit-iface). */
+export interface EvalContext {
+  node: NodeContext;
+  hook: Hook;
+  table: TableName;
+  chain: string;
+}
