@@ -37,9 +37,12 @@ export interface Packet {
   dport?: number;
   icmpType?: number;
   icmpCode?: number;
-  /** Input interface; undefined on OUTPUT or when unknown (see `inInterfaceKnown`). */
+  /**
+   * Input interface. `''` = none (locally generated: on OUTPUT `-i x` never matches, xt `ip_packet_match`);
+   * `undefined` = unknown (a `-i` match evaluates to unknown and the walk forks).
+   */
   inInterface?: string;
-  /** Output interface; undefined before routing or when unknown. */
+  /** Output interface. `''` = none yet (PREROUTING); `undefined` = unknown (routing not known). */
   outInterface?: string;
   /** skb->mark, 32-bit unsigned. */
   mark: number;

@@ -10,7 +10,8 @@ import type { Packet } from '../packet.js';
  * - `probability`: matches a share `p` of new connections (statistic); the walk forks with weights p / 1-p.
  */
 export type MatchResult =
-  | { kind: 'bool'; value: boolean }
+  /** `assumption`: said in the output when the answer rests on one (e.g. node addresses not collected). */
+  | { kind: 'bool'; value: boolean; assumption?: string }
   | { kind: 'unknown'; reason: string; notUnderstood?: boolean }
   | { kind: 'probability'; p: number; reason: string };
 

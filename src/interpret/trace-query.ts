@@ -1,0 +1,209 @@
+import { type Cidr, cidrContains, formatAddress, formatEndpoint, parseAddress, parseCidr } from '../model/address.js';
+import type { Family } from '../model/rule.js';
+import { InputError } from '../model/source.js';
+import type { NodeContext } from '../engine/context.js';
+import type { Packet } from '../engine/packet.js';
+import type { TraceBranch, TraceProblem } from '../engine/result.js';
+import { tracePacket } from '../engine/walk.js';
+import { parseIptables } from '../parse/iptables-save.js';
+import {
+  assumeStandardChains,
+  buildServiceIndex,
+  clusterCidrs,
+  describeBranch,
+  describeStep,
+  listFindings,
+  loadServiceList,
+} from './kube-proxy/index.js';
+import type { Finding, PathStep, TraceOutcome, TraceReport } from './report.js';
+
+/** The rules to trace over, as text, with the file they came from (for line references). */
+export interface TraceInput {
+  text: string;
+  file: string;
+  /** `kubectl get svc -A -o json`, to name services when rule comments are missing. */
+  servicesJson?: { text: string; file: string };
+}
+
+/** What to trace: a new connection to `destination[:port]`. */
+export interface TraceQueryOptions {
+  destination: string;
+  port?: number;
+  protocol?: 'tcp' | 'udp' | 'sctp';
+  /** Source address; default: a pod address of this cluster (said in the assumptions). */
+  src?: string;
+  /** The node's own addresses (LOCAL for addrtype, and the routing decision). */
+  nodeIps?: string[];
+}
+
+/** The always-local ranges of the kernel's `local` table (netfilter.md §6 addrtype). */
+const LOOPBACK: Record<Family, string> = { 4: '127.0.0.0/8', 6: '::1/128' };
+
+/**
+ * Traces a new connection through the rules: parse → (excerpt assumptions) → netfilter walk →
+ * kube-proxy meaning. Returns the `--json` payload of `knetdbg trace`.
+ */
+export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceReport {
+  const dst = parseAddress(query.destination);
+  if (!dst) throw new InputError({ file: '<arguments>', line: 0 }, `"${query.destination}" is not an IPv4 or IPv6 address`);
+  const family = dst.family;
+  const protocol = query.protocol ?? 'tcp';
+  const ruleset = parseIptables(input.text, input.file, { family });
+  const assumptions: string[] = [];
+  if (ruleset.format === 'excerpt') assumptions.push(...assumeStandardChains(ruleset));
+  assumptions.push(...ruleset.assumptions.filter((a) => !assumptions.includes(a)));
+
+  const catalog = input.servicesJson ? loadServiceList(input.servicesJson.text, input.servicesJson.file) : undefined;
+  const index = buildServiceIndex(ruleset, catalog);
+
+  const local: Cidr[] = [parseCidr(LOOPBACK[family])!];
+  for (const ip of query.nodeIps ?? []) {
+    const c = parseCidr(ip);
+    if (!c) throw new InputError({ file: '<arguments>', line: 0 }, `--node-ip "${ip}" is not an IP address`);
+    local.push(c);
+  }
+  const destinationIsNodePort = guessNodePortDestination(index, query, protocol);
+  if (destinationIsNodePort) {
+    local.push(parseCidr(query.destination)!);
+    assumptions.push(destinationIsNodePort);
+  }
+  const node: NodeContext = { localAddresses: local, localAddressesComplete: false, ipsets: new Map() };
+
+  let source = query.src;
+  let sourceAssumed = false;
+  if (source === undefined) {
+    source = pickPodSource(clusterCidrs(ruleset), family, index.endpointAddresses?.() ?? []);
+    sourceAssumed = true;
+    assumptions.push(`source ${source} assumed: a pod of this cluster (pass --src to trace another client)`);
+  } else if (!parseAddress(source)) {
+    throw new InputError({ file: '<arguments>', line: 0 }, `--src "${source}" is not an IP address`);
+  }
+  const origin = local.some((c) => cidrContains(c, source!)) ? 'local' : 'remote';
+  assumptions.push(
+    origin === 'local'
+      ? `${source} is a local address: the packet is sent by the node itself and starts on OUTPUT`
+      : `${source} is not a local address: the packet arrives from a pod or the network and starts on PREROUTING (input interface unknown)`,
+  );
+  assumptions.push('new connection: no existing conntrack entry, packet mark 0 (NAT rules are consulted for the first packet only)');
+
+  const packet: Packet = {
+    family,
+    protocol,
+    src: source,
+    dst: query.destination,
+    dport: query.port,
+    inInterface: origin === 'local' ? '' : undefined,
+    outInterface: origin === 'local' ? undefined : '',
+    mark: 0,
+    ct: {
+      state: new Set(['NEW']),
+      status: new Set(),
+      origSrc: source,
+      origDst: query.destination,
+      origDport: query.port,
+      replySrc: query.destination,
+      replyDst: source,
+      mark: 0,
+    },
+  };
+  const result = tracePacket(ruleset, packet, origin, node);
+  for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
+
+  const outcomes = result.branches.map((b) => toOutcome(b, index));
+  const findings: Finding[] = [
+    ...ruleset.diagnostics.map((d) => ({
+      severity: d.severity,
+      code: 'input',
+      message: `${d.source.file}:${d.source.line}: ${d.message}`,
+      line: d.source.line,
+    })),
+    ...result.problems.map(problemFinding),
+    ...listFindings(result, index, ruleset),
+  ];
+  return {
+    schemaVersion: 1,
+    query: {
+      destination: query.destination,
+      port: query.port,
+      protocol,
+      source,
+      sourceAssumed,
+      startHook: origin === 'local' ? 'OUTPUT' : 'PREROUTING',
+      input: input.file,
+    },
+    outcomes,
+    findings,
+    assumptions,
+  };
+}
+
+function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>): TraceOutcome {
+  const named = describeBranch(b, index);
+  const path: PathStep[] = b.path.map((s) => ({
+    hook: s.hook,
+    table: s.table,
+    chain: s.chain,
+    rule: s.rule ?? 0,
+    line: s.line,
+    text: s.text,
+    ...(s.effect ? { effect: s.effect } : {}),
+    ...(() => {
+      const meaning = describeStep(s, index);
+      return meaning ? { meaning } : {};
+    })(),
+    ...(s.ruleRef?.assumed ? { assumed: s.ruleRef.assumed } : {}),
+  }));
+  return {
+    probability: b.probability,
+    verdict: b.verdict,
+    destination: formatEndpoint(b.packet.dst, b.packet.dport),
+    masquerade: b.masquerade,
+    disposition: b.disposition,
+    reason: b.reason,
+    ...(named.service ? { service: named.service } : {}),
+    ...(named.endpoint ? { endpoint: named.endpoint } : {}),
+    conditions: b.conditions,
+    hooks: b.hooks,
+    path,
+  };
+}
+
+function problemFinding(p: TraceProblem): Finding {
+  const severity = p.code === 'jump-loop' ? 'error' : 'warning';
+  return { severity, code: p.code, message: p.message, ...(p.line ? { line: p.line } : {}) };
+}
+
+/**
+ * Without --node-ip, a destination that is no service address but whose port is a NodePort is almost
+ * certainly one of the node's own addresses (the user is tracing a NodePort). Returns the assumption to
+ * state, or undefined.
+ */
+function guessNodePortDestination(
+  index: ReturnType<typeof buildServiceIndex>,
+  query: TraceQueryOptions,
+  protocol: string,
+): string | undefined {
+  if ((query.nodeIps?.length ?? 0) > 0 || query.port === undefined) return undefined;
+  if (index.isServiceAddress?.(query.destination)) return undefined;
+  if (!index.isNodePort?.(query.port, protocol)) return undefined;
+  return `${query.destination} assumed to be an address of this node: it is not a service IP and ${protocol}/${query.port} is a NodePort (pass --node-ip to be explicit)`;
+}
+
+/**
+ * A pod address for the default source: inside the cluster CIDR found in the masquerade rules, not one
+ * of the service's endpoints (that would be hairpin traffic). Without a CIDR, kube-proxy's documented
+ * default cluster CIDR for kubeadm/flannel is used.
+ */
+function pickPodSource(cidrs: Cidr[], family: Family, endpoints: string[]): string {
+  const cidr = cidrs.find((c) => c.family === family) ?? parseCidr(family === 4 ? '10.244.0.0/16' : 'fd00:10:244::/64')!;
+  const bits = family === 4 ? 32 : 128;
+  const hostBits = bits - cidr.prefixLength;
+  const taken = new Set(endpoints);
+  // Prefer a high host number: endpoints are usually allocated from the bottom of node ranges.
+  const top = hostBits >= 8 ? (1n << BigInt(Math.min(hostBits, 16))) - 2n : (1n << BigInt(hostBits)) - 2n;
+  for (let h = top; h > 0n; h--) {
+    const candidate = formatAddress(family, cidr.network + h);
+    if (!taken.has(candidate)) return candidate;
+  }
+  return formatAddress(family, cidr.network + 1n);
+}

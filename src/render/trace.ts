@@ -1,0 +1,212 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { ChalkInstance } from 'chalk';
+import type { Hook } from '../engine/packet.js';
+import type { Finding, PathStep, TraceOutcome, TraceReport } from '../interpret/report.js';
+import { makeChalk } from './color.js';
+import { formatProbability } from './probability.js';
+import { shortenRuleText, shortenText } from './rule-text.js';
+import { renderKubectlTable } from './table.js';
+
+/** How to render: colour is decided by the caller (see color.ts); width is the terminal's, if any. */
+export interface RenderTraceOptions {
+  color: boolean;
+  /** Terminal columns. Undefined (piped output) means rule texts are never shortened. */
+  width?: number;
+}
+
+/** Indents of the path block: hook, step header, rule text and effect. */
+const HOOK_INDENT = '  ';
+const STEP_INDENT = '    ';
+const DETAIL_INDENT = '      ';
+/** A conditions cell never gets narrower than this, even on a narrow terminal. */
+const MIN_CONDITIONS_WIDTH = 20;
+/** Table columns sit three spaces apart (table.ts). */
+const TABLE_PADDING = 3;
+
+const SEVERITY_GLYPH: Record<Finding['severity'], string> = { error: '✖', warning: '⚠', info: 'ℹ' };
+
+/**
+ * Renders a trace for a human: the query, what was assumed, a one-line verdict summary, each branch's
+ * path through the rules (hook, table/chain, rule number, input line, rule text, effect and meaning),
+ * a kubectl-style table of outcomes and the findings. Outcomes keep the report's order, so the same
+ * report always renders to the same text.
+ */
+export function renderTrace(report: TraceReport, options: RenderTraceOptions): string {
+  const c = makeChalk(options.color);
+  const blocks = [
+    renderHeader(report, c),
+    renderAssumptions(report.assumptions, c),
+    renderSummary(report.outcomes, c),
+    ...report.outcomes.map((outcome, index) => renderBranch(outcome, index + 1, report, c, options.width)),
+    renderOutcomeTable(report.outcomes, c, options.width),
+    renderFindings(report.findings, c),
+  ];
+  return blocks.filter((block): block is string => block !== undefined).join('\n\n');
+}
+
+/**
+ * `10.96.34.82:80`, `[fd00::1]:443`, or the bare address when the query has no port. `query.destination`
+ * may already carry the port (it is "as the user gave it"), so a port is only added to a bare address.
+ */
+export function formatQueryDestination(query: TraceReport['query']): string {
+  const { destination, port } = query;
+  if (port === undefined) return destination;
+  if (isIPv4(destination)) return `${destination}:${port}`;
+  if (isIPv6(destination)) return `[${destination}]:${port}`;
+  return destination;
+}
+
+function renderHeader(report: TraceReport, c: ChalkInstance): string {
+  const { query } = report;
+  const source = query.sourceAssumed
+    ? `${query.source} ${c.yellow('(assumed: no --src given)')}`
+    : query.source;
+  return [
+    c.bold(`Trace of a new ${query.protocol} connection to ${formatQueryDestination(query)}`),
+    `  source   ${source}`,
+    `  enters   ${query.startHook}`,
+    `  rules    ${query.input}`,
+  ].join('\n');
+}
+
+function renderAssumptions(assumptions: readonly string[], c: ChalkInstance): string | undefined {
+  if (assumptions.length === 0) return undefined;
+  return [c.yellow.bold('Assumed:'), ...assumptions.map((assumption) => `  - ${assumption}`)].join('\n');
+}
+
+/** One line totalling the share of each verdict, in order of first appearance: what the reader wants first. */
+function renderSummary(outcomes: readonly TraceOutcome[], c: ChalkInstance): string {
+  if (outcomes.length === 0) return c.bold('Verdict: none (the walk produced no outcome)');
+  const totals = new Map<TraceOutcome['verdict'], number>();
+  for (const outcome of outcomes) totals.set(outcome.verdict, (totals.get(outcome.verdict) ?? 0) + outcome.probability);
+  const parts = [...totals].map(([verdict, share]) => `${colorVerdict(verdict, c)} ${formatProbability(share)}`);
+  const branches = outcomes.length === 1 ? '1 branch' : `${outcomes.length} branches`;
+  return `${c.bold('Verdict:')} ${parts.join(', ')} ${c.dim(`(${branches})`)}`;
+}
+
+function renderBranch(
+  outcome: TraceOutcome,
+  number: number,
+  report: TraceReport,
+  c: ChalkInstance,
+  width: number | undefined,
+): string {
+  const lines = [branchTitle(outcome, number, report, c)];
+  lines.push(`  why    ${outcome.reason}`);
+  const route = outcome.hooks.length > 0 ? outcome.hooks.join(' → ') : '(none)';
+  lines.push(`  hooks  ${route} ${c.dim(`(${outcome.disposition})`)}`);
+  if (outcome.conditions.length > 0) lines.push(`  if     ${outcome.conditions.join('; ')}`);
+  lines.push(`  masquerade ${outcome.masquerade ? 'yes' : 'no'}`);
+  for (const [hook, steps] of groupByHook(outcome)) {
+    lines.push(`${HOOK_INDENT}${c.cyan(hook)}`);
+    if (steps.length === 0) lines.push(`${STEP_INDENT}${c.dim('(no rule matched)')}`);
+    for (const step of steps) lines.push(...renderStep(step, c, width));
+  }
+  return lines.join('\n');
+}
+
+/** `Branch 1 — p=33.3% (1/3) — ACCEPT → 10.244.1.5:80 (service default/nginx:http)`. */
+function branchTitle(outcome: TraceOutcome, number: number, report: TraceReport, c: ChalkInstance): string {
+  const title = `Branch ${number} — p=${formatProbability(outcome.probability)} — `;
+  // Show where the packet went when it was accepted or when NAT changed it; a DROP at the original
+  // destination needs no arrow.
+  const translated = outcome.destination !== formatQueryDestination(report.query);
+  const arrow = outcome.verdict === 'ACCEPT' || translated ? ` → ${outcome.destination}` : '';
+  const about: string[] = [];
+  if (outcome.service !== undefined) about.push(`service ${outcome.service}`);
+  if (outcome.endpoint !== undefined && outcome.endpoint !== outcome.destination) about.push(`endpoint ${outcome.endpoint}`);
+  const aboutText = about.length > 0 ? ` (${about.join(', ')})` : '';
+  return `${c.bold(title)}${colorVerdict(outcome.verdict, c)}${c.bold(`${arrow}${aboutText}`)}`;
+}
+
+/**
+ * Steps grouped under the hooks the packet traversed, in the outcome's hook order; a hook crossed
+ * without a matching rule still appears so the reader sees the packet passed it. Steps naming a hook
+ * missing from `hooks` (should not happen) are kept, after the others, rather than hidden.
+ */
+function groupByHook(outcome: TraceOutcome): [Hook, PathStep[]][] {
+  const groups = new Map<Hook, PathStep[]>(outcome.hooks.map((hook) => [hook, []]));
+  for (const step of outcome.path) {
+    const group = groups.get(step.hook);
+    if (group === undefined) groups.set(step.hook, [step]);
+    else group.push(step);
+  }
+  return [...groups];
+}
+
+function renderStep(step: PathStep, c: ChalkInstance, width: number | undefined): string[] {
+  const where = step.rule === 0 ? `${step.table}/${step.chain} policy` : `${step.table}/${step.chain} #${step.rule}`;
+  const origin = step.line === 0 || step.assumed !== undefined ? c.yellow('(assumed)') : c.dim(`(line ${step.line})`);
+  const lines = [`${STEP_INDENT}${where} ${origin}`];
+  const textWidth = width === undefined ? undefined : Math.max(width - DETAIL_INDENT.length, MIN_CONDITIONS_WIDTH);
+  lines.push(`${DETAIL_INDENT}${c.dim(shortenRuleText(step.text, textWidth))}`);
+  if (step.assumed !== undefined) lines.push(`${DETAIL_INDENT}${c.yellow(`assumed: ${step.assumed}`)}`);
+  const said = [step.effect, step.meaning].filter((part): part is string => part !== undefined);
+  if (said.length > 0) lines.push(`${DETAIL_INDENT}→ ${said.join(' — ')}`);
+  return lines;
+}
+
+/**
+ * The outcomes table. Only the CONDITIONS column is shortened to fit the terminal: every other column
+ * is short by nature, and the full conditions are printed in the branch above.
+ */
+function renderOutcomeTable(outcomes: readonly TraceOutcome[], c: ChalkInstance, width: number | undefined): string | undefined {
+  if (outcomes.length === 0) return undefined;
+  const headers = ['probability', 'verdict', 'destination', 'endpoint', 'masquerade', 'conditions'];
+  const plain = outcomes.map((outcome) => [
+    formatProbability(outcome.probability),
+    outcome.verdict,
+    outcome.destination,
+    outcome.endpoint ?? '-',
+    outcome.masquerade ? 'yes' : 'no',
+    outcome.conditions.length > 0 ? outcome.conditions.join('; ') : '-',
+  ]);
+  let conditionsWidth: number | undefined;
+  if (width !== undefined) {
+    const fixed = headers
+      .slice(0, -1)
+      .reduce((sum, header, column) => sum + Math.max(header.length, ...plain.map((row) => row[column].length)) + TABLE_PADDING, 0);
+    conditionsWidth = Math.max(width - fixed, MIN_CONDITIONS_WIDTH);
+  }
+  const rows = plain.map((row, index) => {
+    const cells = [...row];
+    cells[1] = colorVerdict(outcomes[index].verdict, c);
+    if (conditionsWidth !== undefined) cells[5] = shortenText(cells[5], conditionsWidth);
+    return cells;
+  });
+  return `${c.bold('Outcomes:')}\n${renderKubectlTable(headers, rows)}`;
+}
+
+function renderFindings(findings: readonly Finding[], c: ChalkInstance): string | undefined {
+  if (findings.length === 0) return undefined;
+  const lines = findings.map((finding) => {
+    const glyph = colorSeverity(finding.severity, c)(`${SEVERITY_GLYPH[finding.severity]} ${finding.severity}`);
+    const at = finding.line === undefined ? '' : c.dim(` (line ${finding.line})`);
+    return `  ${glyph}  ${finding.code}: ${finding.message}${at}`;
+  });
+  return [c.bold('Findings:'), ...lines].join('\n');
+}
+
+/** Green ACCEPT, red DROP/REJECT, yellow UNKNOWN: the colours of every traffic-light status display. */
+function colorVerdict(verdict: TraceOutcome['verdict'], c: ChalkInstance): string {
+  switch (verdict) {
+    case 'ACCEPT':
+      return c.green.bold(verdict);
+    case 'DROP':
+    case 'REJECT':
+      return c.red.bold(verdict);
+    case 'UNKNOWN':
+      return c.yellow.bold(verdict);
+  }
+}
+
+function colorSeverity(severity: Finding['severity'], c: ChalkInstance): ChalkInstance {
+  switch (severity) {
+    case 'error':
+      return c.red;
+    case 'warning':
+      return c.yellow;
+    case 'info':
+      return c.blue;
+  }
+}
