@@ -2,6 +2,7 @@ import { cidrContains } from '../model/address.js';
 import type { Rule, TableName } from '../model/rule.js';
 import { type Chain, type Ruleset, getChain } from '../model/ruleset.js';
 import type { EvalContext, NodeContext } from './context.js';
+import { describeLocalAssumption } from './matches/addrtype.js';
 import { type CompiledRule, compileRule } from './matches/index.js';
 import { type Hook, type Packet, clonePacket } from './packet.js';
 import type { TraceBranch, TraceProblem, TraceResult, TraceStep, Verdict } from './result.js';
@@ -518,9 +519,7 @@ class Walker {
   private isLocal(address: string): boolean {
     if (this.node.localAddresses.some((c) => cidrContains(c, address))) return true;
     if (!this.node.localAddressesComplete) {
-      this.assumptions.add(
-        `${address} assumed not to be an address of this node (node addresses not collected; pass --node-ip to say otherwise)`,
-      );
+      this.assumptions.add(describeLocalAssumption(address));
     }
     return false;
   }

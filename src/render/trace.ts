@@ -6,11 +6,12 @@ import { makeChalk } from './color.js';
 import { formatProbability } from './probability.js';
 import { shortenRuleText, shortenText } from './rule-text.js';
 import { renderKubectlTable } from './table.js';
+import { wrapText } from './wrap.js';
 
 /** How to render: colour is decided by the caller (see color.ts); width is the terminal's, if any. */
 export interface RenderTraceOptions {
   color: boolean;
-  /** Terminal columns. Undefined (piped output) means rule texts are never shortened. */
+  /** Terminal columns. Undefined (piped output): rule texts are never shortened nor lines wrapped. */
   width?: number;
 }
 
@@ -20,8 +21,16 @@ const STEP_INDENT = '    ';
 const DETAIL_INDENT = '      ';
 /** A conditions cell never gets narrower than this, even on a narrow terminal. */
 const MIN_CONDITIONS_WIDTH = 20;
+/**
+ * Width the outcome table keeps to when there is no terminal (piped): rule texts stay whole there, but
+ * the table is a summary and its full conditions are printed in each branch above it.
+ */
+const PIPED_TABLE_WIDTH = 120;
 /** Table columns sit three spaces apart (table.ts). */
 const TABLE_PADDING = 3;
+
+/** `  why    `: the labels of a branch's summary lines, aligned. */
+const LABEL = (label: string): string => `  ${label.padEnd(7)}`;
 
 const SEVERITY_GLYPH: Record<Finding['severity'], string> = { error: '✖', warning: '⚠', info: 'ℹ' };
 
@@ -35,11 +44,11 @@ export function renderTrace(report: TraceReport, options: RenderTraceOptions): s
   const c = makeChalk(options.color);
   const blocks = [
     renderHeader(report, c),
-    renderAssumptions(report.assumptions, c),
+    renderAssumptions(report.assumptions, c, options.width),
     renderSummary(report.outcomes, c),
     ...report.outcomes.map((outcome, index) => renderBranch(outcome, index + 1, report, c, options.width)),
     renderOutcomeTable(report.outcomes, c, options.width),
-    renderFindings(report.findings, c),
+    renderFindings(report.findings, c, options.width),
   ];
   return blocks.filter((block): block is string => block !== undefined).join('\n\n');
 }
@@ -69,9 +78,9 @@ function renderHeader(report: TraceReport, c: ChalkInstance): string {
   ].join('\n');
 }
 
-function renderAssumptions(assumptions: readonly string[], c: ChalkInstance): string | undefined {
+function renderAssumptions(assumptions: readonly string[], c: ChalkInstance, width: number | undefined): string | undefined {
   if (assumptions.length === 0) return undefined;
-  return [c.yellow.bold('Assumed:'), ...assumptions.map((assumption) => `  - ${assumption}`)].join('\n');
+  return [c.yellow.bold('Assumed:'), ...assumptions.flatMap((assumption) => wrapText('  - ', assumption, width, '    '))].join('\n');
 }
 
 /** One line totalling the share of each verdict, in order of first appearance: what the reader wants first. */
@@ -92,11 +101,12 @@ function renderBranch(
   width: number | undefined,
 ): string {
   const lines = [branchTitle(outcome, number, report, c)];
-  lines.push(`  why    ${outcome.reason}`);
+  lines.push(...wrapText(LABEL('why'), outcome.reason, width, LABEL('')));
   const route = outcome.hooks.length > 0 ? outcome.hooks.join(' → ') : '(none)';
-  lines.push(`  hooks  ${route} ${c.dim(`(${outcome.disposition})`)}`);
-  if (outcome.conditions.length > 0) lines.push(`  if     ${outcome.conditions.join('; ')}`);
-  lines.push(`  masquerade ${outcome.masquerade ? 'yes' : 'no'}`);
+  const fate = outcome.masquerade ? `${outcome.disposition}, masqueraded` : outcome.disposition;
+  lines.push(`${LABEL('hooks')}${route} ${c.dim(`(${fate})`)}`);
+  // One condition per line: a branch of an n-endpoint service carries up to n statistic conditions.
+  outcome.conditions.forEach((condition, index) => lines.push(...wrapText(LABEL(index === 0 ? 'if' : ''), condition, width, `${LABEL('')}  `)));
   for (const [hook, steps] of groupByHook(outcome)) {
     lines.push(`${HOOK_INDENT}${c.cyan(hook)}`);
     if (steps.length === 0) lines.push(`${STEP_INDENT}${c.dim('(no rule matched)')}`);
@@ -140,15 +150,17 @@ function renderStep(step: PathStep, c: ChalkInstance, width: number | undefined)
   const lines = [`${STEP_INDENT}${where} ${origin}`];
   const textWidth = width === undefined ? undefined : Math.max(width - DETAIL_INDENT.length, MIN_CONDITIONS_WIDTH);
   lines.push(`${DETAIL_INDENT}${c.dim(shortenRuleText(step.text, textWidth))}`);
-  if (step.assumed !== undefined) lines.push(`${DETAIL_INDENT}${c.yellow(`assumed: ${step.assumed}`)}`);
+  if (step.assumed !== undefined) {
+    lines.push(...wrapText(`${DETAIL_INDENT}assumed: `, step.assumed, width, `${DETAIL_INDENT}  `).map((line) => c.yellow(line)));
+  }
   const said = [step.effect, step.meaning].filter((part): part is string => part !== undefined);
-  if (said.length > 0) lines.push(`${DETAIL_INDENT}→ ${said.join(' — ')}`);
+  if (said.length > 0) lines.push(...wrapText(`${DETAIL_INDENT}→ `, said.join(' — '), width, `${DETAIL_INDENT}  `));
   return lines;
 }
 
 /**
- * The outcomes table. Only the CONDITIONS column is shortened to fit the terminal: every other column
- * is short by nature, and the full conditions are printed in the branch above.
+ * The outcomes table. Only the CONDITIONS column is shortened to fit the terminal (120 columns when
+ * piped): every other column is short by nature, and the full conditions are printed in the branch above.
  */
 function renderOutcomeTable(outcomes: readonly TraceOutcome[], c: ChalkInstance, width: number | undefined): string | undefined {
   if (outcomes.length === 0) return undefined;
@@ -161,28 +173,25 @@ function renderOutcomeTable(outcomes: readonly TraceOutcome[], c: ChalkInstance,
     outcome.masquerade ? 'yes' : 'no',
     outcome.conditions.length > 0 ? outcome.conditions.join('; ') : '-',
   ]);
-  let conditionsWidth: number | undefined;
-  if (width !== undefined) {
-    const fixed = headers
-      .slice(0, -1)
-      .reduce((sum, header, column) => sum + Math.max(header.length, ...plain.map((row) => row[column].length)) + TABLE_PADDING, 0);
-    conditionsWidth = Math.max(width - fixed, MIN_CONDITIONS_WIDTH);
-  }
+  const fixed = headers
+    .slice(0, -1)
+    .reduce((sum, header, column) => sum + Math.max(header.length, ...plain.map((row) => row[column].length)) + TABLE_PADDING, 0);
+  const conditionsWidth = Math.max((width ?? PIPED_TABLE_WIDTH) - fixed, MIN_CONDITIONS_WIDTH);
   const rows = plain.map((row, index) => {
     const cells = [...row];
     cells[1] = colorVerdict(outcomes[index].verdict, c);
-    if (conditionsWidth !== undefined) cells[5] = shortenText(cells[5], conditionsWidth);
+    cells[5] = shortenText(cells[5], conditionsWidth);
     return cells;
   });
   return `${c.bold('Outcomes:')}\n${renderKubectlTable(headers, rows)}`;
 }
 
-function renderFindings(findings: readonly Finding[], c: ChalkInstance): string | undefined {
+function renderFindings(findings: readonly Finding[], c: ChalkInstance, width: number | undefined): string | undefined {
   if (findings.length === 0) return undefined;
-  const lines = findings.map((finding) => {
+  const lines = findings.flatMap((finding) => {
     const glyph = colorSeverity(finding.severity, c)(`${SEVERITY_GLYPH[finding.severity]} ${finding.severity}`);
-    const at = finding.line === undefined ? '' : c.dim(` (line ${finding.line})`);
-    return `  ${glyph}  ${finding.code}: ${finding.message}${at}`;
+    const at = finding.line === undefined ? '' : ` (line ${finding.line})`;
+    return wrapText(`  ${glyph}  `, `${finding.code}: ${finding.message}${at}`, width, '    ');
   });
   return [c.bold('Findings:'), ...lines].join('\n');
 }

@@ -99,13 +99,16 @@ describe('tracePacket: kube-proxy style load balancing', () => {
       expect(b.packet.ct.state.has('DNAT')).toBe(true);
     }
     expect(r.branches.reduce((s, b) => s + b.probability, 0)).toBeCloseTo(1, 12);
-    // Path of the C branch: PREROUTING jump, KUBE-SERVICES jump, fall-through to rule 4 of SVC, SEP DNAT.
+    // Path of the C branch: PREROUTING jump, KUBE-SERVICES jump, fall-through to rule 4 of SVC, SEP DNAT,
+    // then POSTROUTING → KUBE-POSTROUTING, whose first rule RETURNs (no 0x4000 mark).
     const c = byDst.get('10.244.3.7:8080')!;
     expect(c.path.map((s) => `${s.table}/${s.chain}#${s.rule}`)).toEqual([
       'nat/PREROUTING#1',
       'nat/KUBE-SERVICES#1',
       'nat/KUBE-SVC-X#4',
       'nat/KUBE-SEP-C#2',
+      'nat/POSTROUTING#1',
+      'nat/KUBE-POSTROUTING#1',
     ]);
     expect(c.path[3]!.line).toBe(26);
   });

@@ -1,0 +1,237 @@
+import { readFile } from 'node:fs/promises';
+import { isIP, isIPv6 } from 'node:net';
+import { Args, Command, Flags } from '@oclif/core';
+import { InputError } from '../model/source.js';
+import { traceQuery } from '../interpret/trace-query.js';
+import type { TraceReport } from '../interpret/report.js';
+import { applyColorDecision, shouldColor } from '../render/color.js';
+import { renderTrace } from '../render/trace.js';
+
+/** The destination argument split into address and port. */
+export interface Destination {
+  address: string;
+  port?: number;
+}
+
+/** Exit code for usage errors, as oclif uses for its own parse errors (toolchain.md §3). */
+const USAGE_EXIT = 2;
+/** Exit code when the analysis could not run (bad input, unreadable file). */
+const FAILURE_EXIT = 1;
+/** A rule dump comes back in well under a second even on 10k-service nodes; 20 s means a hung xtables lock. */
+const COLLECT_TIMEOUT_MS = 20_000;
+
+/**
+ * Splits `ip`, `ip:port`, `[ipv6]:port`, `[ipv6]` or a bare IPv6 address. IPv6 with a port must be
+ * bracketed (RFC 3986 §3.2.2), because `fd00::1:80` is itself a valid address. Undefined when the text
+ * is none of those.
+ */
+export function parseDestination(text: string): Destination | undefined {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed !== null) {
+    if (!isIPv6(bracketed[1])) return undefined;
+    return withPort(bracketed[1], bracketed[2]);
+  }
+  if (isIP(text) !== 0) return { address: text };
+  const hostPort = /^([^:]+):(\d+)$/.exec(text);
+  if (hostPort !== null && isIP(hostPort[1]) === 4) return withPort(hostPort[1], hostPort[2]);
+  return undefined;
+}
+
+function withPort(address: string, port: string | undefined): Destination | undefined {
+  if (port === undefined) return { address };
+  const value = Number(port);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) return undefined;
+  return { address, port: value };
+}
+
+/** `knetdbg trace`: what netfilter does to a new connection to an address, from the node's real rules. */
+export default class Trace extends Command {
+  static override summary = 'Trace a new connection through the node\'s iptables rules.';
+
+  // One line per paragraph: oclif wraps help text to the terminal itself.
+  static override description = [
+    "Walks a new connection to <destination> through netfilter in the kernel's order (PREROUTING, routing, INPUT or FORWARD, POSTROUTING; OUTPUT first for a LOCAL source) and prints every rule it matches, which endpoint each kube-proxy load-balancing branch lands on and with what probability, whether it is masqueraded, and where and why it is dropped or rejected.",
+    'Rules come from --from: an iptables-save or ip6tables-save dump, an `iptables -S` listing, or an excerpt of one (- reads stdin). Without --from, knetdbg runs iptables-save (ip6tables-save for an IPv6 destination) on this machine, which needs root; it only reads.',
+    'Exit status: 0 when the analysis ran, whatever the verdict (a dropped packet is an answer); 1 when it could not run (unreadable or unusable input); 2 for usage errors.',
+  ].join('\n\n');
+
+  static override examples = [
+    {
+      description: 'Which pod does the ClusterIP service default/nginx send a pod\'s new connection to?',
+      command: '<%= config.bin %> <%= command.id %> 10.96.34.82:80 --src 10.244.1.3 --from samples/clusterip-nginx.rules',
+    },
+    {
+      description: 'A three-endpoint service: each branch with its share of new connections (1/3 each), as JSON.',
+      command: '<%= config.bin %> <%= command.id %> 10.105.120.204:30050 --src 172.17.0.9 --from samples/three-endpoints.rules --json',
+    },
+    {
+      description: 'An external client on a NodePort with externalTrafficPolicy=Local, on a node without the pod: where is it dropped?',
+      command:
+        '<%= config.bin %> <%= command.id %> 192.168.49.3:30080 --src 192.168.49.100 --node-ip 192.168.49.3 --from samples/etp-local-no-endpoint.rules',
+    },
+    {
+      description: 'Trace against the rules live on this node (runs iptables-save, read-only; needs root).',
+      command: '<%= config.bin %> <%= command.id %> 10.96.0.10:53 --proto udp --node-ip 192.168.1.10',
+    },
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override args = {
+    destination: Args.string({
+      description: 'Address to trace: ip, ip:port, [ipv6]:port or a bare IPv6 address.',
+      required: true,
+    }),
+  };
+
+  static override flags = {
+    proto: Flags.option({
+      char: 'p',
+      options: ['tcp', 'udp', 'sctp'] as const,
+      default: 'tcp',
+      summary: 'Transport protocol of the connection.',
+    })(),
+    src: Flags.string({
+      summary: 'Source address. Default: a pod of this cluster (stated in the output).',
+    }),
+    'node-ip': Flags.string({
+      summary: 'An address of this node (LOCAL for addrtype matches). Repeat or separate with commas.',
+      multiple: true,
+      // Non-greedy so `--node-ip 10.0.0.1 10.96.0.10:53` leaves the destination alone.
+      multipleNonGreedy: true,
+      delimiter: ',',
+    }),
+    from: Flags.string({
+      char: 'f',
+      summary: 'iptables-save dump to trace against (- for stdin). Default: run iptables-save here.',
+    }),
+    services: Flags.string({
+      summary: 'Output of `kubectl get svc -A -o json`, to name services when rules carry no comments.',
+    }),
+    color: Flags.option({
+      options: ['auto', 'always', 'never'] as const,
+      default: 'auto',
+      summary: 'Colour the output: auto (a terminal, and NO_COLOR unset), always or never.',
+    })(),
+  };
+
+  /** Runs the trace; the returned report is exactly what `--json` prints. */
+  async run(): Promise<TraceReport> {
+    const { args, flags } = await this.parse(Trace);
+    const destination = parseDestination(args.destination);
+    if (destination === undefined) {
+      this.error(
+        `invalid destination "${args.destination}": expected ip, ip:port, [ipv6]:port or a bare IPv6 address`,
+        { exit: USAGE_EXIT },
+      );
+    }
+    if (flags.src !== undefined && isIP(flags.src) === 0) {
+      this.error(`invalid --src "${flags.src}": expected an IP address`, { exit: USAGE_EXIT });
+    }
+    const badNodeIp = flags['node-ip']?.find((ip) => isIP(ip) === 0);
+    if (badNodeIp !== undefined) this.error(`invalid --node-ip "${badNodeIp}": expected an IP address`, { exit: USAGE_EXIT });
+    const color = shouldColor({
+      mode: flags.color,
+      json: this.jsonEnabled(),
+      isTTY: process.stdout.isTTY === true,
+      env: process.env,
+    });
+    applyColorDecision(color);
+
+    const rules = flags.from === undefined ? await this.collectRules(destination.address) : await this.readInput(flags.from, '--from');
+    const services = flags.services === undefined ? undefined : await this.readInput(flags.services, '--services');
+
+    let report: TraceReport;
+    try {
+      report = traceQuery(
+        { text: rules.text, file: rules.file, servicesJson: services },
+        {
+          destination: destination.address,
+          port: destination.port,
+          protocol: flags.proto,
+          src: flags.src,
+          nodeIps: flags['node-ip'],
+        },
+      );
+    } catch (error) {
+      if (error instanceof InputError) {
+        this.error(error.message, { exit: FAILURE_EXIT, suggestions: error.hint === undefined ? undefined : [error.hint] });
+      }
+      throw error;
+    }
+
+    if (!this.jsonEnabled()) {
+      this.log(renderTrace(report, { color, width: process.stdout.isTTY ? process.stdout.columns : undefined }));
+    }
+    return report;
+  }
+
+  /**
+   * oclif's --json error path sets the exit code from `err.exitCode`, which its own CLIError does not
+   * have (it keeps `oclif.exit`): without this, a usage error under --json would exit 1 instead of 2.
+   */
+  override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    if (process.exitCode === undefined && error.oclif?.exit !== undefined) process.exitCode = error.oclif.exit;
+    return super.catch(error);
+  }
+
+  /** Reads a file named by a flag (`-` is stdin); an unreadable file is a one-line error, never a stack. */
+  private async readInput(path: string, flag: string): Promise<{ text: string; file: string }> {
+    try {
+      if (path === '-') return { text: await readStdin(), file: '<stdin>' };
+      return { text: await readFile(path, 'utf8'), file: path };
+    } catch (error) {
+      return this.error(`cannot read ${flag} ${path}: ${describeFsError(error)}`, { exit: FAILURE_EXIT });
+    }
+  }
+
+  /**
+   * Dumps the live rules of this machine. Read-only: iptables-save(8) only lists. IPv6 packets only meet
+   * ip6tables rules, so an IPv6 destination reads ip6tables-save alone. execa is imported here, not at
+   * the top, because it costs ~70 ms of startup that offline traces should not pay (toolchain.md 1.5f).
+   */
+  private async collectRules(address: string): Promise<{ text: string; file: string }> {
+    const program = isIPv6(address) ? 'ip6tables-save' : 'iptables-save';
+    if (process.stderr.isTTY) this.logToStderr(`Reading this node's rules with ${program} …`);
+    const { execa } = await import('execa');
+    const result = await execa(program, [], { timeout: COLLECT_TIMEOUT_MS, reject: false, stdin: 'ignore' });
+    const stderr = typeof result.stderr === 'string' ? result.stderr.trim() : '';
+    if (result.failed) {
+      const why =
+        (result as { code?: string }).code === 'ENOENT'
+          ? 'not found on PATH'
+          : result.timedOut
+            ? `timed out after ${COLLECT_TIMEOUT_MS / 1000} s`
+            : `exited with status ${result.exitCode ?? '?'}${stderr === '' ? '' : `: ${stderr.split('\n')[0]}`}`;
+      return this.error(`${program} ${why}`, {
+        exit: FAILURE_EXIT,
+        suggestions: [`run as root on the node, or capture the rules with \`${program} > rules.txt\` and pass --from rules.txt`],
+      });
+    }
+    if (stderr !== '') this.warn(`${program}: ${stderr.split('\n')[0]}`);
+    return { text: String(result.stdout), file: `<${program}>` };
+  }
+}
+
+/** Reads all of stdin as UTF-8. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `no such file or directory` rather than `ENOENT: no such file or directory, open '…'`. */
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory (pass the iptables-save file inside it)';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

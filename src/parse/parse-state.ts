@@ -1,0 +1,77 @@
+import { Chain, type Table } from '../model/ruleset.js';
+import { InputError, type Diagnostic, type SourceRef } from '../model/source.js';
+import type { Family, Rule, TableName } from '../model/rule.js';
+import { TABLE_NAMES } from '../model/rule.js';
+import type { ChainIndex, SegmentStore } from './chain-index.js';
+import { parseRuleLine } from './rule-line.js';
+import { LazyChainMap } from './lazy-chain-map.js';
+
+/** Shared state of one parse, for the index passes and the lazy loaders. */
+export interface ParseState {
+  text: string;
+  file: string;
+  family: Family;
+  strict: boolean;
+  diagnostics: Diagnostic[];
+  segments: SegmentStore;
+}
+
+/** Records a problem, or throws it in strict mode. */
+export function reportProblem(state: ParseState, severity: Diagnostic['severity'], line: number, message: string, text?: string): void {
+  const source: SourceRef = { file: state.file, line };
+  if (state.strict && severity !== 'info') throw new InputError(source, message);
+  const d: Diagnostic = { severity, source, message };
+  if (text !== undefined) d.text = text;
+  state.diagnostics.push(d);
+}
+
+/**
+ * Builds the tables, each with a {@link LazyChainMap} over its chain indexes (in input order): `Chain` objects
+ * are made on first access and their rules parsed on first `listRules()`.
+ */
+export function buildTables(state: ParseState, perTable: Map<TableName, Map<string, ChainIndex>>, tableSources: Map<TableName, SourceRef>): Map<TableName, Table> {
+  const create = (idx: ChainIndex): Chain =>
+    new Chain(idx.table, idx.name, idx.policy, { file: state.file, line: idx.line }, idx.count, () => loadRules(state, idx.table, idx), idx.counters, idx.declared);
+  const tables = new Map<TableName, Table>();
+  // Deterministic table order: the kernel's (iptables(8) "TABLES").
+  for (const name of TABLE_NAMES) {
+    const chains = perTable.get(name);
+    if (!chains || chains.size === 0) continue;
+    const first = chains.values().next().value!;
+    tables.set(name, { name, chains: new LazyChainMap(chains, create), source: tableSources.get(name) ?? { file: state.file, line: first.line } });
+  }
+  return tables;
+}
+
+/** Groups chain indexes by table, keeping their order. */
+export function groupByTable(indexes: Iterable<ChainIndex>): Map<TableName, Map<string, ChainIndex>> {
+  const perTable = new Map<TableName, Map<string, ChainIndex>>();
+  for (const idx of indexes) {
+    let m = perTable.get(idx.table);
+    if (!m) perTable.set(idx.table, (m = new Map()));
+    m.set(idx.name, idx);
+  }
+  return perTable;
+}
+
+/** Parses the `-A` lines of one chain, on first `listRules()`. */
+function loadRules(state: ParseState, table: TableName, idx: ChainIndex): Rule[] {
+  const rules: Rule[] = [];
+  const { text, segments } = state;
+  const options = { family: state.family, diagnostics: state.diagnostics, strict: state.strict };
+  for (let s = idx.firstSegment; s >= 0; s = segments.next[s]!) {
+    let pos = segments.start[s]!;
+    let line = segments.line[s]!;
+    const count = segments.count[s]!;
+    for (let k = 0; k < count; k++) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = text.length;
+      const rule = parseRuleLine(text.slice(pos, end), table, rules.length + 1, { file: state.file, line }, options);
+      rules.push(rule);
+      pos = end + 1;
+      line++;
+    }
+  }
+  return rules;
+}
+
