@@ -7,7 +7,7 @@
 //                      [--warmup 1] [--min-ratio 8] [--max-rss-mb 300] [--restore-only] [--json]
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -74,6 +74,7 @@ function progress(text) {
 }
 
 function median(values) {
+  if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -155,6 +156,7 @@ function machineNotes() {
     cpu: cpus()[0]?.model,
     cpus: cpus().length,
     memoryGb: Number((totalmem() / 1e9).toFixed(1)),
+    loadAverage: loadavg().map((v) => Number(v.toFixed(2))),
     kernel: release(),
     node: process.version,
     iptables,
@@ -197,10 +199,11 @@ async function main(argv) {
     runs: options.runs,
     warmup: options.warmup,
     machine: machineNotes(),
-    restoreTest: { runsMs: [], medianMs: undefined, peakRssMb: undefined },
-    traces: targets.map((t) => ({ target: t.target, servicePortName: t.servicePortName, rule: t.rule, rulesInChain: t.rulesInChain, line: t.line, runsMs: [], medianMs: undefined, peakRssMb: undefined, outcomes: undefined, command: undefined })),
+    restoreTest: { runsMs: [], medianMs: undefined, cpuRunsMs: [], cpuMedianMs: undefined, peakRssMb: undefined },
+    traces: targets.map((t) => ({ target: t.target, servicePortName: t.servicePortName, rule: t.rule, rulesInChain: t.rulesInChain, line: t.line, runsMs: [], medianMs: undefined, cpuRunsMs: [], cpuMedianMs: undefined, peakRssMb: undefined, outcomes: undefined, command: undefined })),
     traceError: cliProblem,
     ratio: undefined,
+    cpuRatio: undefined,
     peakRssMb: undefined,
     thresholds: { minRatio: options.minRatio, maxRssMb: options.maxRssMb },
     pass: false,
@@ -221,6 +224,7 @@ async function main(argv) {
       progress(`${label}: iptables-nft-restore --test ${(restore.wallMs / 1000).toFixed(3)} s`);
       if (measured) {
         report.restoreTest.runsMs.push(restore.wallMs);
+        if (restore.cpuMs !== undefined) report.restoreTest.cpuRunsMs.push(restore.cpuMs);
         if (restore.maxRssKb !== undefined) restoreRss.push(restore.maxRssKb);
       }
       if (!traceAvailable) continue;
@@ -239,6 +243,7 @@ async function main(argv) {
         if (entry.outcomes === undefined || !trace.check.ok) entry.outcomes = trace.check;
         if (measured) {
           entry.runsMs.push(trace.wallMs);
+          if (trace.cpuMs !== undefined) entry.cpuRunsMs.push(trace.cpuMs);
           if (trace.maxRssKb !== undefined) traceRss[i].push(trace.maxRssKb);
         }
       }
@@ -249,6 +254,7 @@ async function main(argv) {
   }
 
   report.restoreTest.medianMs = median(report.restoreTest.runsMs);
+  report.restoreTest.cpuMedianMs = median(report.restoreTest.cpuRunsMs);
   if (restoreRss.length > 0) report.restoreTest.peakRssMb = kibToMb(Math.max(...restoreRss));
   const failures = report.failures;
   if (!traceAvailable || report.traceError !== undefined) {
@@ -256,11 +262,16 @@ async function main(argv) {
   } else {
     report.traces.forEach((entry, i) => {
       entry.medianMs = median(entry.runsMs);
+      entry.cpuMedianMs = median(entry.cpuRunsMs);
       if (traceRss[i].length > 0) entry.peakRssMb = kibToMb(Math.max(...traceRss[i]));
       if (!entry.outcomes.ok) failures.push(`trace ${entry.target}: ${entry.outcomes.problems.slice(0, 5).join('; ')}`);
     });
     const slowest = Math.max(...report.traces.map((t) => t.medianMs));
     report.ratio = report.restoreTest.medianMs / slowest;
+    const slowestCpu = Math.max(...report.traces.map((t) => t.cpuMedianMs ?? NaN));
+    if (Number.isFinite(slowestCpu) && report.restoreTest.cpuMedianMs !== undefined) {
+      report.cpuRatio = report.restoreTest.cpuMedianMs / slowestCpu;
+    }
     const rss = report.traces.map((t) => t.peakRssMb).filter((v) => v !== undefined);
     report.peakRssMb = rss.length === report.traces.length ? Math.max(...rss) : undefined;
     if (report.ratio < options.minRatio) failures.push(`ratio ${report.ratio.toFixed(2)} < ${options.minRatio}`);
@@ -277,10 +288,12 @@ async function main(argv) {
 function renderReport(report) {
   const s = (ms) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(3)} s`);
   const mb = (v) => (v === undefined ? '—' : `${v.toFixed(1)} MB`);
-  const rows = [['measurement', 'median', 'peak RSS', 'runs']];
-  rows.push(['iptables-nft-restore --test (netns)', s(report.restoreTest.medianMs), mb(report.restoreTest.peakRssMb), report.restoreTest.runsMs.map((v) => (v / 1000).toFixed(3)).join(' ')]);
+  const runs = (list) => list.map((v) => (v / 1000).toFixed(3)).join(' ');
+  const rows = [['measurement', 'median wall', 'median CPU', 'peak RSS', 'wall per run']];
+  const r = report.restoreTest;
+  rows.push(['iptables-nft-restore --test (netns)', s(r.medianMs), s(r.cpuMedianMs), mb(r.peakRssMb), runs(r.runsMs)]);
   for (const t of report.traces) {
-    rows.push([`trace ${t.target} (KUBE-SERVICES rule ${t.rule}/${t.rulesInChain})`, s(t.medianMs), mb(t.peakRssMb), t.runsMs.map((v) => (v / 1000).toFixed(3)).join(' ')]);
+    rows.push([`trace ${t.target} (KUBE-SERVICES rule ${t.rule}/${t.rulesInChain})`, s(t.medianMs), s(t.cpuMedianMs), mb(t.peakRssMb), runs(t.runsMs)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
@@ -289,7 +302,8 @@ function renderReport(report) {
     `knetdbg bench: ${report.dump.services} services × ${report.dump.endpoints} endpoints (seed ${report.dump.seed}), ${report.dump.lines} lines, ${(report.dump.bytes / 1e6).toFixed(1)} MB`,
     `  ${report.dump.path}`,
     `  ${m.cpus} × ${m.cpu}, ${m.memoryGb} GB, Linux ${m.kernel}, Node ${m.node}, ${m.iptables}`,
-    `  ${report.runs} measured runs after ${report.warmup} warmup, interleaved; wall time includes process start; RSS by ${m.rssMethod}`,
+    `  ${report.runs} measured runs after ${report.warmup} warmup, interleaved; wall time includes process start; RSS and CPU by ${m.rssMethod}`,
+    `  load average at start ${report.machine.loadAverage.join(' ')}`,
     '',
     table,
     '',
@@ -300,6 +314,7 @@ function renderReport(report) {
     }
   }
   lines.push(`ratio restore/slowest trace: ${report.ratio === undefined ? '—' : `${report.ratio.toFixed(2)}×`} (need ≥ ${report.thresholds.minRatio})`);
+  lines.push(`  (CPU-time ratio, for reference: ${report.cpuRatio === undefined ? '—' : `${report.cpuRatio.toFixed(2)}×`})`);
   lines.push(`peak RSS of trace:           ${mb(report.peakRssMb)} (need < ${report.thresholds.maxRssMb} MB)`);
   for (const failure of report.failures) lines.push(`  - ${failure}`);
   lines.push(report.pass ? 'PASS' : 'FAIL');

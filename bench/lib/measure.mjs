@@ -15,6 +15,8 @@
 //     process.resourceUsage().maxRSS (getrusage(2) RUSAGE_SELF) when the child exits.
 // Polling /proc/<pid>/status VmHWM is not used: the last poll can miss the final peak, and the
 // file disappears at exit.
+// CPU time (user + system, from the same rusage) is reported too: on a loaded machine it moves far
+// less than wall time, which helps to tell contention from a real regression.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ export const GNU_TIME = '/usr/bin/time';
  * @typedef {object} Measurement
  * @property {number} wallMs
  * @property {number|undefined} maxRssKb undefined when no method applied
+ * @property {number|undefined} cpuMs user + system CPU time of the command (same source as maxRssKb)
  * @property {'gnu-time'|'node-preload'|undefined} rssMethod
  * @property {number|null} exitCode
  * @property {string|null} signal
@@ -48,7 +51,7 @@ export async function measureCommand(command, { stdin, stdout, useGnuTime = true
   let argv = command;
   let rssMethod;
   if (useGnuTime && existsSync(GNU_TIME)) {
-    argv = [GNU_TIME, '-f', '%M', '-o', rssFile, ...command];
+    argv = [GNU_TIME, '-f', '%M %U %S', '-o', rssFile, ...command];
     rssMethod = 'gnu-time';
   } else if (/(^|\/)node$/.test(command[0])) {
     const hook = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'report-max-rss.mjs')).href;
@@ -71,10 +74,11 @@ export async function measureCommand(command, { stdin, stdout, useGnuTime = true
       child.once('exit', (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal, ended: process.hrtime.bigint() }));
     });
     await new Promise((resolve) => (child.stderr.readableEnded ? resolve() : child.stderr.once('close', resolve)));
-    const maxRssKb = readRss(rssFile, rssMethod);
+    const { maxRssKb, cpuMs } = readRusage(rssFile, rssMethod);
     return {
       wallMs: Number(ended - started) / 1e6,
       maxRssKb,
+      cpuMs,
       rssMethod: maxRssKb === undefined ? undefined : rssMethod,
       exitCode: code,
       signal,
@@ -87,12 +91,18 @@ export async function measureCommand(command, { stdin, stdout, useGnuTime = true
   }
 }
 
-/** GNU time writes "Command exited with non-zero status N" before the figure; take the last number. */
-function readRss(file, method) {
-  if (method === undefined || !existsSync(file)) return undefined;
+/**
+ * Reads "maxRssKiB userSeconds systemSeconds" (both methods write that format). GNU time puts
+ * "Command exited with non-zero status N" on an earlier line, so only the last line counts.
+ */
+function readRusage(file, method) {
+  if (method === undefined || !existsSync(file)) return { maxRssKb: undefined, cpuMs: undefined };
   const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const value = Number(lines[lines.length - 1]);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
+  const [rss, user, system] = lines[lines.length - 1].split(/\s+/).map(Number);
+  return {
+    maxRssKb: Number.isFinite(rss) && rss > 0 ? rss : undefined,
+    cpuMs: Number.isFinite(user) && Number.isFinite(system) ? (user + system) * 1000 : undefined,
+  };
 }
 
 async function main(argv) {

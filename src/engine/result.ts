@@ -44,6 +44,11 @@ export interface TraceBranch {
   path: TraceStep[];
   /** Labels of every fork this branch went through ("not understood: …", "assumed ipset X unknown: matched"). */
   conditions: string[];
+  /**
+   * The undecidable conditions among `conditions` (unknown interface, ipset, affinity state, not-understood
+   * rules). `probability` is the share of new connections GIVEN these; branches with the same `given` sum to 1.
+   */
+  given: string[];
   /** Hooks the packet traversed, in order, e.g. ['PREROUTING', 'FORWARD', 'POSTROUTING']. */
   hooks: Hook[];
 }

@@ -57,6 +57,8 @@ interface State {
   probability: number;
   path: TraceStep[];
   conditions: string[];
+  /** Undecidable forks taken: fork id and side, with the label said to the user. */
+  given: { id: number; matched: boolean; label: string }[];
   hooks: Hook[];
   masquerade: boolean;
   snat?: string;
@@ -104,6 +106,7 @@ export function tracePacket(
     probability: 1,
     path: [],
     conditions: [],
+    given: [],
     hooks: [],
     masquerade: false,
     origin,
@@ -136,6 +139,7 @@ export function tracePacket(
     });
     finished.push(result);
   }
+  mergeIndifferentForks(finished);
   // Deterministic order: by probability (desc), then by the order of the path (line numbers).
   finished.sort((a, b) => b.state.probability - a.state.probability || comparePaths(a.state.path, b.state.path));
   return {
@@ -171,8 +175,48 @@ function toBranch(f: Finished): TraceBranch {
     snat: s.snat,
     path: s.path,
     conditions: s.conditions,
+    given: s.given.map((g) => g.label),
     hooks: s.hooks,
   };
+}
+
+/** What a branch ends as, for deciding whether an undecidable fork mattered. */
+function outcomeKey(f: Finished): string {
+  const p = f.state.packet;
+  return [f.verdict, f.disposition, p.dst, p.dport, p.src, f.state.masquerade, f.reason, f.state.probability].join('|');
+}
+
+/**
+ * Two branches that differ only in the side of one undecidable fork and end the same way show that the
+ * fork did not matter: merge them (keeping the side where the rule did not match) and say so. Repeats until
+ * nothing merges, so nested indifferent forks collapse too.
+ */
+function mergeIndifferentForks(finished: Finished[]): void {
+  for (let merged = true; merged; ) {
+    merged = false;
+    outer: for (let i = 0; i < finished.length; i++) {
+      for (let j = i + 1; j < finished.length; j++) {
+        const a = finished[i]!, b = finished[j]!;
+        if (a.state.given.length !== b.state.given.length || outcomeKey(a) !== outcomeKey(b)) continue;
+        const diff = a.state.given.filter((g, k) => {
+          const h = b.state.given[k]!;
+          return g.id !== h.id || g.matched !== h.matched;
+        });
+        if (diff.length !== 1) continue;
+        const k = a.state.given.indexOf(diff[0]!);
+        const ga = a.state.given[k]!, gb = b.state.given[k]!;
+        if (ga.id !== gb.id) continue;
+        const keep = ga.matched ? b : a;
+        const fork = keep.state.given[k]!;
+        keep.state.given = keep.state.given.filter((_, n) => n !== k);
+        keep.state.conditions = keep.state.conditions.filter((c) => c !== fork.label);
+        keep.state.conditions.push(`${fork.label.replace(/ does not match$| matches$/, '')}: same outcome either way`);
+        finished.splice(finished.indexOf(keep === a ? b : a), 1);
+        merged = true;
+        break outer;
+      }
+    }
+  }
 }
 
 function forkState(s: State): State {
@@ -181,6 +225,7 @@ function forkState(s: State): State {
     packet: clonePacket(s.packet),
     path: [...s.path],
     conditions: [...s.conditions],
+    given: [...s.given],
     hooks: [...s.hooks],
     stages: [...s.stages],
     frames: s.frames.map((f) => ({ ...f })),
@@ -193,6 +238,7 @@ class Walker {
   readonly assumptions = new Set<string>();
   private readonly compiled = new Map<Chain, readonly CompiledRule[]>();
   private readonly reportedMissing = new Set<string>();
+  private nextForkId = 1;
 
   constructor(
     private readonly ruleset: Ruleset,
@@ -259,8 +305,13 @@ class Walker {
           if (r.notUnderstood) {
             this.noteNotUnderstood(compiled.rule, r.reason);
           }
-          yes.conditions.push(`if ${r.reason} at ${location} matches`);
-          s.conditions.push(`if ${r.reason} at ${location} does not match`);
+          const id = this.nextForkId++;
+          const yesLabel = `if ${r.reason} at ${location} matches`;
+          const noLabel = `if ${r.reason} at ${location} does not match`;
+          yes.conditions.push(yesLabel);
+          yes.given.push({ id, matched: true, label: yesLabel });
+          s.conditions.push(noLabel);
+          s.given.push({ id, matched: false, label: noLabel });
           spawn(yes);
         }
         matched = false;
@@ -444,8 +495,13 @@ class Walker {
       this.noteNotUnderstood(rule, effect.reason);
       // Not understood: it may let the packet go on or decide its fate. Follow both, labelled.
       const stop = forkState(s);
-      stop.conditions.push(`if ${effect.reason} (line ${rule.source.line}) ends the packet's path`);
-      s.conditions.push(`if ${effect.reason} (line ${rule.source.line}) lets the packet continue`);
+      const id = this.nextForkId++;
+      const stopLabel = `if ${effect.reason} (line ${rule.source.line}) ends the packet's path`;
+      const goLabel = `if ${effect.reason} (line ${rule.source.line}) lets the packet continue`;
+      stop.conditions.push(stopLabel);
+      stop.given.push({ id, matched: true, label: stopLabel });
+      s.conditions.push(goLabel);
+      s.given.push({ id, matched: false, label: goLabel });
       stop.terminal = {
         verdict: 'UNKNOWN',
         disposition: 'unknown',

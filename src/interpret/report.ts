@@ -18,6 +18,8 @@ export interface TraceReport {
     sourceAssumed: boolean;
     /** Where the walk started: a pod/remote source enters on PREROUTING, a LOCAL one on OUTPUT. */
     startHook: 'PREROUTING' | 'OUTPUT';
+    /** Input interface used for `-i` matches; absent when unknown (such matches fork). */
+    inInterface?: string;
     /** The input the rules came from. */
     input: string;
   };
@@ -45,6 +47,11 @@ export interface TraceOutcome {
   endpoint?: string;
   /** Conditions this branch depends on (forks): `statistic p=0.5`, `not understood: …`, `ipset X unknown`. */
   conditions: string[];
+  /**
+   * The undecidable ones among `conditions`; `probability` is the share GIVEN these. Outcomes with the
+   * same `given` sum to 1. Empty when the rules alone decide.
+   */
+  given: string[];
   /** Hooks traversed in order. */
   hooks: Hook[];
   /** The rules that matched, in order (plus the policy step when a chain policy decided). */

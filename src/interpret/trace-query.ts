@@ -34,6 +34,8 @@ export interface TraceQueryOptions {
   src?: string;
   /** The node's own addresses (LOCAL for addrtype, and the routing decision). */
   nodeIps?: string[];
+  /** Interface the packet arrives on (PREROUTING); default: see `chooseInInterface`. */
+  inInterface?: string;
 }
 
 /** The always-local ranges of the kernel's `local` table (netfilter.md §6 addrtype). */
@@ -67,7 +69,13 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     local.push(parseCidr(query.destination)!);
     assumptions.push(destinationIsNodePort);
   }
-  const node: NodeContext = { localAddresses: local, localAddressesComplete: false, ipsets: new Map() };
+  const nodeIpsGiven = (query.nodeIps?.length ?? 0) > 0;
+  if (nodeIpsGiven) {
+    assumptions.push(
+      `the node's local addresses are taken to be ${[...(query.nodeIps ?? []), LOOPBACK[family]].join(', ')} (--node-ip); others it may have (bridge, tunnel addresses) are not known`,
+    );
+  }
+  const node: NodeContext = { localAddresses: local, localAddressesComplete: nodeIpsGiven, ipsets: new Map() };
 
   let source = query.src;
   let sourceAssumed = false;
@@ -79,11 +87,11 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     throw new InputError({ file: '<arguments>', line: 0 }, `--src "${source}" is not an IP address`);
   }
   const origin = local.some((c) => cidrContains(c, source!)) ? 'local' : 'remote';
-  assumptions.push(
-    origin === 'local'
-      ? `${source} is a local address: the packet is sent by the node itself and starts on OUTPUT`
-      : `${source} is not a local address: the packet arrives from a pod or the network and starts on PREROUTING (input interface unknown)`,
-  );
+  const podCidrs = clusterCidrs(ruleset);
+  const inInterface = origin === 'local' ? '' : chooseInInterface(query, source, podCidrs, sourceAssumed, assumptions);
+  if (origin === 'local') {
+    assumptions.push(`${source} is a local address: the packet is sent by the node itself and starts on OUTPUT`);
+  }
   assumptions.push('new connection: no existing conntrack entry, packet mark 0 (NAT rules are consulted for the first packet only)');
 
   const packet: Packet = {
@@ -92,7 +100,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     src: source,
     dst: query.destination,
     dport: query.port,
-    inInterface: origin === 'local' ? '' : undefined,
+    inInterface,
     outInterface: origin === 'local' ? undefined : '',
     mark: 0,
     ct: {
@@ -129,6 +137,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
       source,
       sourceAssumed,
       startHook: origin === 'local' ? 'OUTPUT' : 'PREROUTING',
+      ...(inInterface ? { inInterface } : {}),
       input: input.file,
     },
     outcomes,
@@ -163,9 +172,40 @@ function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>):
     ...(named.service ? { service: named.service } : {}),
     ...(named.endpoint ? { endpoint: named.endpoint } : {}),
     conditions: b.conditions,
+    given: b.given,
     hooks: b.hooks,
     path,
   };
+}
+
+/**
+ * The interface a remote packet arrives on, for `-i` matches. --in-iface wins. A client outside the pod
+ * network comes in through the node's uplink; its name is not in the rules, so `eth0` is assumed and said.
+ * A pod's host-side interface (veth/cali…) cannot be told from the rules alone: it stays unknown and `-i`
+ * matches fork (a node snapshot with routes resolves it).
+ */
+function chooseInInterface(
+  query: TraceQueryOptions,
+  source: string,
+  podCidrs: Cidr[],
+  sourceAssumed: boolean,
+  assumptions: string[],
+): string | undefined {
+  if (query.inInterface !== undefined) {
+    assumptions.push(`${source} arrives on ${query.inInterface} (--in-iface) and starts on PREROUTING`);
+    return query.inInterface;
+  }
+  const isPod = sourceAssumed || podCidrs.some((c) => cidrContains(c, source));
+  if (isPod) {
+    assumptions.push(
+      `${source} is a pod address: the packet starts on PREROUTING; the pod's host interface is unknown, so rules matching -i fork (pass --in-iface)`,
+    );
+    return undefined;
+  }
+  assumptions.push(
+    `${source} is outside the pod network: it arrives on the node's uplink, assumed to be eth0, and starts on PREROUTING (pass --in-iface to name it)`,
+  );
+  return 'eth0';
 }
 
 function problemFinding(p: TraceProblem): Finding {

@@ -1,4 +1,4 @@
-import { InputError, type Diagnostic, type Negatable, type SourceRef } from '../model/source.js';
+import { InputError, type Diagnostic, type SourceRef } from '../model/source.js';
 import type { Counters, Family, Match, MatchOption, Rule, TableName } from '../model/rule.js';
 import type { Target } from '../model/target.js';
 import { buildTarget } from './target.js';
@@ -77,6 +77,73 @@ interface Block {
   spans: Array<[number, number]>;
 }
 
+/** Internal: the state of one parseRuleLine call (plain functions over it: no closures per rule). */
+interface LineState {
+  tokens: Token[];
+  i: number;
+  problems: string[];
+  blocks: Block[];
+  malformed: Block | undefined;
+}
+
+function addMalformed(st: LineState, tok: Token | undefined, why: string): void {
+  st.problems.push(why);
+  if (!st.malformed) {
+    st.malformed = { match: { module: MALFORMED_MODULE, options: [], raw: '' }, spans: [] };
+    st.blocks.push(st.malformed);
+  }
+  if (tok) st.malformed.spans.push([tok.start, tok.end]);
+}
+
+/** Reads the argument of a basic option, accepting the old `-s ! x` negation form. */
+function takeValue(st: LineState, opt: Token): { value: string; negated: boolean; end: number } | undefined {
+  const { tokens } = st;
+  let negated = false;
+  let t = tokens[st.i];
+  if (t && !t.quoted && t.text === '!' && tokens[st.i + 1] && !isOptionLike(tokens[st.i + 1]!)) {
+    negated = true;
+    st.i++;
+    t = tokens[st.i];
+  }
+  if (!t || isOptionLike(t)) {
+    addMalformed(st, opt, `expected an argument after ${opt.text}`);
+    return undefined;
+  }
+  st.i++;
+  return { value: t.text, negated, end: t.end };
+}
+
+/** Reads `--name args…` whose name token was just consumed; its own `!` (before it) is given in `negated`. */
+function takeOption(st: LineState, opt: Token, negated: boolean): { option: MatchOption; end: number } {
+  const { tokens } = st;
+  const name = opt.text.charCodeAt(1) === 45 ? opt.text.slice(2) : opt.text.slice(1);
+  const args: string[] = [];
+  let end = opt.end;
+  // Old intrapositioned negation `--dport ! 80` (accepted with a warning by iptables < 1.8, rejected since).
+  const t0 = tokens[st.i];
+  if (t0 && !t0.quoted && t0.text === '!' && tokens[st.i + 1] && !isOptionLike(tokens[st.i + 1]!)) {
+    negated = true;
+    st.i++;
+  }
+  if (ONE_ARGUMENT_OPTIONS.has(name)) {
+    const t = tokens[st.i];
+    if (!t || (!t.quoted && t.text === '!')) {
+      addMalformed(st, opt, `expected an argument after ${opt.text}`);
+    } else {
+      args.push(t.text);
+      end = t.end;
+      st.i++;
+    }
+  } else {
+    while (st.i < tokens.length && !isOptionLike(tokens[st.i]!)) {
+      args.push(tokens[st.i]!.text);
+      end = tokens[st.i]!.end;
+      st.i++;
+    }
+  }
+  return { option: { name, negated, args }, end };
+}
+
 /**
  * Parses one `-A CHAIN …` line (optionally with a `[p:b]` prefix or `-c p b`) into a {@link Rule}.
  * Never throws unless `options.strict`: malformed parts are reported as "expected …" diagnostics and kept in a
@@ -99,37 +166,24 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
   }
   text = text.trimEnd();
 
-  const problems: string[] = [];
   const { tokens, error } = tokenizeRuleLine(text);
-  if (error) problems.push(error);
-
+  const st: LineState = { tokens, i: 0, problems: error ? [error] : [], blocks: [], malformed: undefined };
+  const { blocks, problems } = st;
   const rule: Rule = { table, chain: '', index, source, raw: text, matches: [] };
-  const blocks: Block[] = [];
   let current: Block | undefined;
-  let malformed: Block | undefined;
-  const cutSpans: Array<[number, number]> = [];
+  let cutSpans: Array<[number, number]> | undefined;
 
-  const addMalformed = (tok: Token | undefined, why: string): void => {
-    problems.push(why);
-    if (!malformed) {
-      malformed = { match: { module: MALFORMED_MODULE, options: [], raw: '' }, spans: [] };
-      blocks.push(malformed);
-    }
-    if (tok) malformed.spans.push([tok.start, tok.end]);
-  };
-
-  let i = 0;
   const first = tokens[0];
   if (!first || (first.text !== '-A' && first.text !== '--append') || first.quoted) {
-    addMalformed(first, `expected the rule to start with -A CHAIN, found "${first?.text ?? ''}"`);
+    addMalformed(st, first, `expected the rule to start with -A CHAIN, found "${first?.text ?? ''}"`);
   } else {
     const chainTok = tokens[1];
     if (!chainTok || isOptionLike(chainTok)) {
-      addMalformed(first, 'expected a chain name after -A');
-      i = 1;
+      addMalformed(st, first, 'expected a chain name after -A');
+      st.i = 1;
     } else {
       rule.chain = chainTok.text;
-      i = 2;
+      st.i = 2;
     }
   }
 
@@ -139,61 +193,14 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
   let lastBlock: Block | undefined;
   let target: Target | undefined;
 
-  /** Reads the argument of a basic option, accepting the old `-s ! x` negation form. */
-  const takeValue = (opt: Token): { value: string; negated: boolean; end: number } | undefined => {
-    let negated = false;
-    let t = tokens[i];
-    if (t && !t.quoted && t.text === '!' && tokens[i + 1] && !isOptionLike(tokens[i + 1]!)) {
-      negated = true;
-      i++;
-      t = tokens[i];
-    }
-    if (!t || isOptionLike(t)) {
-      addMalformed(opt, `expected an argument after ${opt.text}`);
-      return undefined;
-    }
-    i++;
-    return { value: t.text, negated, end: t.end };
-  };
-
-  /** Reads `--name args…` at tokens[i-1]; the option's own `!` (before it) is given in `negated`. */
-  const takeOption = (opt: Token, negated: boolean): { option: MatchOption; end: number } => {
-    const name = opt.text.replace(/^--?/, '');
-    const args: string[] = [];
-    let end = opt.end;
-    // Old intrapositioned negation `--dport ! 80` (accepted with a warning by iptables < 1.8, rejected since).
-    const t0 = tokens[i];
-    if (t0 && !t0.quoted && t0.text === '!' && tokens[i + 1] && !isOptionLike(tokens[i + 1]!)) {
-      negated = true;
-      i++;
-    }
-    if (ONE_ARGUMENT_OPTIONS.has(name)) {
-      const t = tokens[i];
-      if (!t || (!t.quoted && t.text === '!')) {
-        addMalformed(opt, `expected an argument after ${opt.text}`);
-      } else {
-        args.push(t.text);
-        end = t.end;
-        i++;
-      }
-    } else {
-      while (i < tokens.length && !isOptionLike(tokens[i]!)) {
-        args.push(tokens[i]!.text);
-        end = tokens[i]!.end;
-        i++;
-      }
-    }
-    return { option: { name, negated, args }, end };
-  };
-
-  while (i < tokens.length) {
-    const tok = tokens[i]!;
-    i++;
+  while (st.i < tokens.length) {
+    const tok = tokens[st.i]!;
+    st.i++;
     const previousBlock = lastBlock;
     lastBlock = undefined;
     if (!tok.quoted && tok.text === '!') {
       lastBlock = previousBlock;
-      if (negateNext) addMalformed(tok, 'expected an option after "!", found another "!"');
+      if (negateNext) addMalformed(st, tok, 'expected an option after "!", found another "!"');
       negateNext = true;
       negateToken = tok;
       continue;
@@ -202,16 +209,13 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
     const spanStart = negated && negateToken ? negateToken.start : tok.start;
     negateNext = false;
     if (!isOptionLike(tok)) {
-      addMalformed(tok, `expected an option, found "${tok.text}"`);
+      addMalformed(st, tok, `expected an option, found "${tok.text}"`);
       continue;
     }
     const field = BASIC_OPTIONS[tok.text];
     if (field) {
-      const v = takeValue(tok);
-      if (v) {
-        const value: Negatable<string> = { negated: negated !== v.negated, value: v.value };
-        rule[field] = value;
-      }
+      const v = takeValue(st, tok);
+      if (v) rule[field] = { negated: negated !== v.negated, value: v.value };
       continue;
     }
     switch (tok.text) {
@@ -221,22 +225,22 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
         continue;
       case '-c':
       case '--set-counters': {
-        const p = tokens[i];
-        const b = tokens[i + 1];
+        const p = tokens[st.i];
+        const b = tokens[st.i + 1];
         if (!p || !b || !/^\d+$/.test(p.text) || !/^\d+$/.test(b.text)) {
-          addMalformed(tok, `expected two numbers (packets bytes) after ${tok.text}`);
+          addMalformed(st, tok, `expected two numbers (packets bytes) after ${tok.text}`);
           continue;
         }
         counters = { packets: Number(p.text), bytes: Number(b.text) };
-        cutSpans.push([tok.start, b.end]);
-        i += 2;
+        (cutSpans ??= []).push([tok.start, b.end]);
+        st.i += 2;
         continue;
       }
       case '-m':
       case '--match': {
-        const v = takeValue(tok);
+        const v = takeValue(st, tok);
         if (!v) continue;
-        if (negated) addMalformed(tok, 'expected "!" after -m MODULE, before the option it negates');
+        if (negated) addMalformed(st, tok, 'expected "!" after -m MODULE, before the option it negates');
         current = { match: { module: v.value, options: [], raw: '' }, spans: [[tok.start, v.end]] };
         blocks.push(current);
         lastBlock = current;
@@ -247,39 +251,39 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
       case '-g':
       case '--goto': {
         const isGoto = tok.text === '-g' || tok.text === '--goto';
-        if (negated) addMalformed(negateToken, `expected an option after "!", found ${tok.text} (a target cannot be negated)`);
-        const nameTok = tokens[i];
+        if (negated) addMalformed(st, negateToken, `expected an option after "!", found ${tok.text} (a target cannot be negated)`);
+        const nameTok = tokens[st.i];
         if (!nameTok || isOptionLike(nameTok)) {
-          addMalformed(tok, `expected a target or chain name after ${tok.text}`);
+          addMalformed(st, tok, `expected a target or chain name after ${tok.text}`);
           target = { kind: 'unknown', name: '', options: [], raw: text.slice(tok.start) };
           continue;
         }
-        i++;
+        st.i++;
         const targetOptions: MatchOption[] = [];
         let targetNegate = false;
-        while (i < tokens.length) {
-          const t = tokens[i]!;
-          i++;
+        while (st.i < tokens.length) {
+          const t = tokens[st.i]!;
+          st.i++;
           if (!t.quoted && t.text === '!') {
             targetNegate = true;
             continue;
           }
           if (!isOptionLike(t)) {
-            addMalformed(t, `expected a target option after -j ${nameTok.text}, found "${t.text}"`);
+            addMalformed(st, t, `expected a target option after -j ${nameTok.text}, found "${t.text}"`);
             continue;
           }
           if (t.text === '-c' || t.text === '--set-counters') {
-            i--;
+            st.i--;
             break;
           }
-          targetOptions.push(takeOption(t, targetNegate).option);
+          targetOptions.push(takeOption(st, t, targetNegate).option);
           targetNegate = false;
         }
         const built = buildTarget({
           name: nameTok.text,
           goto: isGoto,
           options: targetOptions,
-          raw: text.slice(tok.start, tokens[i - 1]!.end),
+          raw: text.slice(tok.start, tokens[st.i - 1]!.end),
           family,
         });
         for (const p of built.problems) problems.push(p);
@@ -289,8 +293,8 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
       default:
         break;
     }
-    if (tok.text.startsWith('--')) {
-      const { option, end } = takeOption(tok, negated);
+    if (tok.text.charCodeAt(1) === 45 /* -- */) {
+      const { option, end } = takeOption(st, tok, negated);
       let block = current;
       if (PROTOCOL_OPTIONS.has(option.name) && !(current && PROTOCOL_MODULES.has(current.match.module))) {
         const module = rule.protocol ? PROTOCOL_MODULE[rule.protocol.value.toLowerCase()] : undefined;
@@ -303,8 +307,8 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
         }
       }
       if (!block) {
-        addMalformed(undefined, `expected -m MODULE before ${tok.text}`);
-        block = malformed!;
+        addMalformed(st, undefined, `expected -m MODULE before ${tok.text}`);
+        block = st.malformed!;
       }
       block.match.options.push(option);
       const last = block.spans[block.spans.length - 1];
@@ -313,17 +317,18 @@ export function parseRuleLine(line: string, table: TableName, index: number, sou
       lastBlock = block;
       continue;
     }
-    addMalformed(tok, `expected a known option, found "${tok.text}"`);
+    addMalformed(st, tok, `expected a known option, found "${tok.text}"`);
   }
-  if (negateNext) addMalformed(negateToken, 'expected an option after "!"');
+  if (negateNext) addMalformed(st, negateToken, 'expected an option after "!"');
 
   for (const b of blocks) {
-    b.match.raw = b.spans.map(([s, e]) => text.slice(s, e)).join(' ');
+    const spans = b.spans;
+    b.match.raw = spans.length === 1 ? text.slice(spans[0]![0], spans[0]![1]) : spans.map(([s, e]) => text.slice(s, e)).join(' ');
     rule.matches.push(b.match);
   }
   if (target) rule.target = target;
   if (counters) rule.counters = counters;
-  if (cutSpans.length) {
+  if (cutSpans) {
     let raw = text;
     for (let k = cutSpans.length - 1; k >= 0; k--) {
       const [s, e] = cutSpans[k]!;

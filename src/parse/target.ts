@@ -48,6 +48,19 @@ export interface TargetResult {
 
 const ALL_ONES = 0xffffffff;
 
+const NO_PROBLEMS: string[] = [];
+
+function unknownTarget(base: { name: string; options: MatchOption[]; raw: string }, problems: string[], problem?: string): TargetResult {
+  if (problem) problems.push(problem);
+  return { target: { ...base, kind: 'unknown' }, problems };
+}
+
+/** The first option not in `allowed` (or negated), as written; undefined when all are allowed. */
+function findDisallowed(options: MatchOption[], allowed: readonly string[]): string | undefined {
+  const bad = options.find((o) => !allowed.includes(o.name) || o.negated);
+  return bad ? `${bad.negated ? '! ' : ''}--${bad.name}` : undefined;
+}
+
 /** Parses an unsigned 32-bit number written in hex (`0x4000`) or decimal (`16384`); undefined if it is not one. */
 export function parseU32(text: string): number | undefined {
   if (!/^(0[xX][0-9a-fA-F]{1,8}|\d{1,10})$/.test(text)) return undefined;
@@ -147,19 +160,17 @@ function firstArg(options: MatchOption[], names: readonly string[]): string | un
  */
 export function buildTarget(input: TargetInput): TargetResult {
   const { name, options, raw, family } = input;
+  // Fast path: jumps and gotos to user chains are most rules of a kube-proxy dump.
+  if (input.goto) return { target: { name, options, raw, kind: 'goto', chain: name }, problems: NO_PROBLEMS };
+  if (!SUPPORTED_TARGETS.has(name)) {
+    return UNSUPPORTED_TARGETS.has(name)
+      ? { target: { name, options, raw, kind: 'unknown' }, problems: NO_PROBLEMS }
+      : { target: { name, options, raw, kind: 'jump', chain: name }, problems: NO_PROBLEMS };
+  }
   const base = { name, options, raw };
   const problems: string[] = [];
-  const unknown = (problem?: string): TargetResult => {
-    if (problem) problems.push(problem);
-    return { target: { ...base, kind: 'unknown' }, problems };
-  };
-  const allowOnly = (allowed: readonly string[]): string | undefined => {
-    const bad = options.find((o) => !allowed.includes(o.name) || o.negated);
-    return bad ? `${bad.negated ? '! ' : ''}--${bad.name}` : undefined;
-  };
-
-  if (input.goto) return { target: { ...base, kind: 'goto', chain: name }, problems };
-  if (UNSUPPORTED_TARGETS.has(name)) return { target: { ...base, kind: 'unknown' }, problems };
+  const unknown = (problem?: string): TargetResult => unknownTarget(base, problems, problem);
+  const allowOnly = (allowed: readonly string[]): string | undefined => findDisallowed(options, allowed);
 
   switch (name) {
     case 'ACCEPT':

@@ -45,7 +45,7 @@ export function renderTrace(report: TraceReport, options: RenderTraceOptions): s
   const blocks = [
     renderHeader(report, c),
     renderAssumptions(report.assumptions, c, options.width),
-    renderSummary(report.outcomes, c),
+    renderSummary(report.outcomes, c, options.width),
     ...report.outcomes.map((outcome, index) => renderBranch(outcome, index + 1, report, c, options.width)),
     renderOutcomeTable(report.outcomes, c, options.width),
     renderFindings(report.findings, c, options.width),
@@ -83,14 +83,32 @@ function renderAssumptions(assumptions: readonly string[], c: ChalkInstance, wid
   return [c.yellow.bold('Assumed:'), ...assumptions.flatMap((assumption) => wrapText('  - ', assumption, width, '    '))].join('\n');
 }
 
-/** One line totalling the share of each verdict, in order of first appearance: what the reader wants first. */
-function renderSummary(outcomes: readonly TraceOutcome[], c: ChalkInstance): string {
+/**
+ * One line totalling the share of each verdict, in order of first appearance: what the reader wants first.
+ * When branches depend on conditions the rules cannot decide (`given`), shares only add up within one
+ * set of such conditions, so there is one line per scenario instead of a misleading total.
+ */
+function renderSummary(outcomes: readonly TraceOutcome[], c: ChalkInstance, width: number | undefined): string {
   if (outcomes.length === 0) return c.bold('Verdict: none (the walk produced no outcome)');
-  const totals = new Map<TraceOutcome['verdict'], number>();
-  for (const outcome of outcomes) totals.set(outcome.verdict, (totals.get(outcome.verdict) ?? 0) + outcome.probability);
-  const parts = [...totals].map(([verdict, share]) => `${colorVerdict(verdict, c)} ${formatProbability(share)}`);
+  const scenarios = new Map<string, TraceOutcome[]>();
+  for (const outcome of outcomes) {
+    const key = (outcome.given ?? []).join('\n');
+    scenarios.set(key, [...(scenarios.get(key) ?? []), outcome]);
+  }
+  const totalsOf = (group: readonly TraceOutcome[]): string => {
+    const totals = new Map<TraceOutcome['verdict'], number>();
+    for (const outcome of group) totals.set(outcome.verdict, (totals.get(outcome.verdict) ?? 0) + outcome.probability);
+    return [...totals].map(([verdict, share]) => `${colorVerdict(verdict, c)} ${formatProbability(share)}`).join(', ');
+  };
   const branches = outcomes.length === 1 ? '1 branch' : `${outcomes.length} branches`;
-  return `${c.bold('Verdict:')} ${parts.join(', ')} ${c.dim(`(${branches})`)}`;
+  if (scenarios.size === 1) return `${c.bold('Verdict:')} ${totalsOf(outcomes)} ${c.dim(`(${branches})`)}`;
+  const lines = [`${c.bold('Verdict depends on what the rules cannot decide')} ${c.dim(`(${branches}, ${scenarios.size} scenarios)`)}:`];
+  for (const [key, group] of scenarios) {
+    const given = key === '' ? ['(no undecidable condition)'] : key.split('\n');
+    lines.push(...wrapText('  - ', `${given.join('; ')}: `, width, '    '));
+    lines[lines.length - 1] += totalsOf(group);
+  }
+  return lines.join('\n');
 }
 
 function renderBranch(

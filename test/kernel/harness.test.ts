@@ -120,7 +120,7 @@ describe.skipIf(unavailable !== undefined).sequential(`harness on the kernel${un
       ],
     });
     await lab.loadRules(text);
-    await lab.startTrace([{ protocol: 'tcp', dst: '10.96.34.82' }]);
+    await lab.startTrace([{ protocol: 'tcp', dst: '10.96.34.82', port: 80 }]);
   }, 60_000);
 
   afterAll(async () => {

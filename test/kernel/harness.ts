@@ -352,7 +352,7 @@ function one(sport) {
     }
   });
 }
-(async () => { const out = []; for (let i = 0; i < a.count; i++) out.push(await one(a.firstPort + i)); process.stdout.write(JSON.stringify(out)); })();
+(async () => { const out = []; for (let i = 0; i < a.count; i++) { if (i) await new Promise((r) => setTimeout(r, a.gapMs)); out.push(await one(a.firstPort + i)); } process.stdout.write(JSON.stringify(out)); })();
 `;
 
 /** A running lab. Create with `Lab.create`, always `destroy()` in a finally/afterAll. */
@@ -364,7 +364,7 @@ export class Lab {
   private readonly podByName = new Map<string, PodSpec>();
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
-  private monitor?: { child: ChildProcess; output: () => string };
+  private monitor?: { child: ChildProcess; output: () => string; errors: () => string };
   private nextPort = 20000 + Math.floor(Math.random() * 20000);
 
   private constructor(readonly spec: LabSpec) {
@@ -457,18 +457,24 @@ export class Lab {
    * Marks packets to `dst` for tracing (iptables-extensions(8) TRACE: raw table, PREROUTING and OUTPUT)
    * and starts `xtables-monitor --trace` in the node. Returns once the monitor is listening.
    */
-  async startTrace(targets: Array<{ protocol: string; dst: string }>): Promise<void> {
+  async startTrace(targets: Array<{ protocol: 'tcp' | 'udp'; dst: string; port: number }>): Promise<void> {
     for (const t of targets) {
+      // Only first packets: TCP SYNs (`--syn`) and datagrams to the service port. Tracing every packet
+      // floods the monitor's netlink socket (it then exits with ENOBUFS) and adds nothing, since only
+      // the first packet of a connection walks the nat table (netfilter.md §2).
+      const match = t.protocol === 'tcp' ? ['-p', 'tcp', '--syn'] : ['-p', 'udp'];
       for (const chain of ['PREROUTING', 'OUTPUT']) {
-        await runIn(this.node, 'iptables-nft', ['-t', 'raw', '-I', chain, '-p', t.protocol, '-d', t.dst, '-j', 'TRACE']);
+        await runIn(this.node, 'iptables-nft', ['-t', 'raw', '-I', chain, '-d', t.dst, ...match, '--dport', String(t.port), '-j', 'TRACE']);
       }
     }
     // xtables-monitor prints with stdio; on a pipe that is block-buffered, so force line buffering (stdbuf(1)).
     const child = spawn('ip', ['netns', 'exec', this.node, 'stdbuf', '-oL', 'xtables-monitor', '--trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     let out = '';
+    let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    this.monitor = { child, output: () => out };
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    this.monitor = { child, output: () => out, errors: () => err };
     // The monitor subscribes to NFNLGRP_NFTRACE right after start; give it a moment before traffic.
     await new Promise((r) => setTimeout(r, 400));
   }
@@ -485,7 +491,12 @@ export class Lab {
       quiet = len === last ? quiet + 1 : 0;
       last = len;
     }
-    return this.monitor?.output() ?? '';
+    const m = this.monitor;
+    if (!m) throw new Error('startTrace() was not called');
+    if (m.child.exitCode !== null || m.child.signalCode !== null) {
+      throw new Error(`xtables-monitor stopped (${m.child.exitCode ?? m.child.signalCode}): ${m.errors().trim()}`);
+    }
+    return m.output();
   }
 
   /** The handle → (chain, position) map of every table in the node, from `nft -a list table ip T`. */
@@ -534,9 +545,11 @@ export class Lab {
     const count = opts.count ?? 1;
     const firstPort = this.nextPort;
     this.nextPort += count;
-    const args = { host, port, src, protocol: opts.protocol ?? 'tcp', count, firstPort, timeoutMs: opts.timeoutMs ?? 1000 };
+    // The gap paces the attempts so xtables-monitor, which reads each traced rule back over netlink
+    // before printing it, keeps up instead of overrunning its socket buffer (ENOBUFS).
+    const args = { host, port, src, protocol: opts.protocol ?? 'tcp', count, firstPort, timeoutMs: opts.timeoutMs ?? 1000, gapMs: 25 };
     const r = await runIn(ns, process.execPath, ['-e', CLIENT_JS, JSON.stringify(args)], {
-      timeoutMs: count * (args.timeoutMs + 2000) + 5000,
+      timeoutMs: count * (args.timeoutMs + args.gapMs + 2000) + 5000,
     });
     const rows = JSON.parse(r.stdout) as Array<Omit<ConnectionResult, 'src'>>;
     return rows.map((row) => ({ src, ...row }));

@@ -192,8 +192,8 @@ describe.skipIf(unavailable !== undefined).sequential(`trace agrees with the ker
     beforeAll(async () => {
       lab = await Lab.create(scenario.lab);
       await lab.loadRules(text);
-      const targets = new Map<string, { protocol: string; dst: string }>();
-      for (const q of scenario.queries) targets.set(`${q.protocol}/${q.dst}`, { protocol: q.protocol, dst: q.dst });
+      const targets = new Map<string, { protocol: 'tcp' | 'udp'; dst: string; port: number }>();
+      for (const q of scenario.queries) targets.set(`${q.protocol}/${q.dst}/${q.port}`, { protocol: q.protocol, dst: q.dst, port: q.port });
       await lab.startTrace([...targets.values()]);
     }, 60_000);
 

@@ -31,6 +31,7 @@ export function makeOutcome(overrides: Partial<TraceOutcome> = {}): TraceOutcome
     disposition: 'forwarded',
     reason: 'no rule dropped it; FORWARD policy ACCEPT',
     conditions: [],
+    given: [],
     hooks: ['PREROUTING', 'FORWARD', 'POSTROUTING'],
     path: [],
     ...overrides,

@@ -29,7 +29,7 @@ import {
   getTargetChain,
   usesRecent,
 } from './rule-facts.js';
-import type { ServiceEndpoint, ServiceIndex, ServicePort } from './service-index.js';
+import type { ServiceIndex, ServicePort } from './service-index.js';
 
 /** What `describeStep` may know beyond the step: the connection's original source, for masquerade reasons. */
 export interface StepContext {
@@ -58,10 +58,6 @@ function formatShare(share: number): string {
 
 function addressText(address: string | undefined, port: number | undefined): string {
   return address ? formatEndpoint(address, port) : port !== undefined ? `port ${port}` : '';
-}
-
-function endpointText(e: ServiceEndpoint | undefined, chain: string): string {
-  return e?.text ?? chain;
 }
 
 /**
@@ -166,7 +162,7 @@ const describeBalancing: Describer = (rule, index, context, kind) => {
   if (!target) return undefined;
   const c = classifyChain(target);
   if (c?.kind === 'endpoint') {
-    const endpoint = endpointText(index.getEndpoint(target), target);
+    const endpoint = index.getEndpoint(target)?.text ?? comment?.endpoint ?? target;
     if (usesRecent(rule)) {
       const seconds = getRecentSeconds(rule);
       return `session affinity (ClientIP): a client seen within ${seconds ?? '?'}s goes back to ${endpoint}`;

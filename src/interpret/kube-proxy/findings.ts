@@ -201,7 +201,10 @@ export function listFindings(result: TraceResult, index: ServiceIndex, ruleset: 
       if (!reasons.has(why)) reasons.set(why, m.step);
     }
     const first = [...reasons.values()].find((s) => s !== undefined);
-    const scope = masqueraded.length === result.branches.length ? 'every outcome is' : `${masqueraded.length} of ${result.branches.length} outcomes (${percent(total)}) are`;
+    // Shares add up only among branches that assume the same undecidable conditions (TraceBranch.given).
+    const sameGiven = new Set(result.branches.map((b) => (b.given ?? []).join('\u0000'))).size === 1;
+    const share = sameGiven ? ` (${percent(total)})` : '';
+    const scope = masqueraded.length === result.branches.length ? 'every outcome is' : `${masqueraded.length} of ${result.branches.length} outcomes${share} are`;
     list.add({
       severity: 'info',
       code: 'masquerade',

@@ -7,8 +7,13 @@ import { listTargetChain } from '../../model/target.js';
  * (STYLE.md 3) and never guess: absent stays undefined.
  */
 
+/** Dotted quad without leading zeros, each octet ≤ 255. */
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** Canonical text of an address (`10.96.0.10`, compressed IPv6); the input when it is not an address. */
 export function canonicalAddress(text: string): string {
+  // Fast path: iptables-save prints IPv4 canonically already (a 10k-service KUBE-SERVICES has ~10k of them).
+  if (CANONICAL_V4.test(text)) return text;
   const parsed = parseAddress(text);
   return parsed ? formatAddress(parsed.family, parsed.value) : text;
 }

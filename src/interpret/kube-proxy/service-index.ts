@@ -1,6 +1,6 @@
 import { formatAddress, parseCidr, type Cidr } from '../../model/address.js';
 import type { Rule } from '../../model/rule.js';
-import { getChain, type Chain, type Ruleset } from '../../model/ruleset.js';
+import { getChain, type Ruleset } from '../../model/ruleset.js';
 import {
   classifyChain,
   KUBE_EXT_PREFIX,
@@ -466,8 +466,8 @@ export class ServiceIndex {
         if (chain === fw && rule.sourceAddress && !rule.sourceAddress.negated && getTargetChain(rule) !== KUBE_MARK_MASQ) sp.sourceRanges.push(rule.sourceAddress.value);
       }
     }
-    this.readTrafficPolicies(sp, chainRules, dispatch, filterEntries);
     if (catalogMatch) sp.catalog = catalogMatch.port;
+    this.readTrafficPolicies(sp, chainRules, dispatch, filterEntries);
     return sp;
   }
 
@@ -528,19 +528,34 @@ export class ServiceIndex {
     if (parsed) sp.parsedName = parsed;
   }
 
+  /** True when this service port's chains have the 1.24+ shape (KUBE-EXT/KUBE-SVL, `X -> ip:port` comments). */
+  private isModernShape(sp: ServicePort, chainRules: Map<string, readonly Rule[]>): boolean {
+    if (sp.chains.ext || sp.chains.svl) return true;
+    const svcRules = sp.chains.svc ? chainRules.get(sp.chains.svc) ?? [] : [];
+    return svcRules.some((r) => getKubeComment(r)?.kind === 'endpoint');
+  }
+
   private readTrafficPolicies(sp: ServicePort, chainRules: Map<string, readonly Rule[]>, dispatch: DispatchEntry[], filterEntries: DispatchEntry[]): void {
     const { svl, ext, xlb } = sp.chains;
     if (xlb) sp.externalTrafficPolicy = 'Local';
     if (ext) {
       const rules = chainRules.get(ext) ?? [];
-      const local = rules.some((r) => { const k = getKubeComment(r)?.kind; return getTargetChain(r) === svl && svl !== undefined || k === 'external-pod' || k === 'local-route' || k === 'local-masquerade'; });
+      const local = rules.some((r) => {
+        const k = getKubeComment(r)?.kind;
+        return (svl !== undefined && getTargetChain(r) === svl) || k === 'external-pod' || k === 'local-route' || k === 'local-masquerade';
+      });
       sp.externalTrafficPolicy = local ? 'Local' : 'Cluster';
     }
     if (filterEntries.some((e) => e.comment?.kind === 'no-local-endpoints' && e.rule.chain === KUBE_EXTERNAL_SERVICES)) sp.externalTrafficPolicy = 'Local';
     if (filterEntries.some((e) => e.comment?.kind === 'no-local-endpoints' && e.rule.chain === KUBE_SERVICES)) sp.internalTrafficPolicy = 'Local';
     if (svl && dispatch.some((e) => e.target === svl && e.comment?.kind === 'cluster-ip')) sp.internalTrafficPolicy = 'Local';
-    else if (dispatch.some((e) => e.target === sp.chains.svc && e.comment?.kind === 'cluster-ip')) sp.internalTrafficPolicy ??= 'Cluster';
+    else if (this.isModernShape(sp, chainRules) && dispatch.some((e) => e.target === sp.chains.svc && e.comment?.kind === 'cluster-ip')) {
+      // Only from 1.24 does iTP=Local get its own KUBE-SVL chain; 1.22–1.23 filtered KUBE-SVC itself (kube-proxy.md §4).
+      sp.internalTrafficPolicy ??= 'Cluster';
+    }
+    // The rules decide; the Service list only fills in what they do not show.
     if (sp.catalog?.externalTrafficPolicy && !sp.externalTrafficPolicy) sp.externalTrafficPolicy = sp.catalog.externalTrafficPolicy;
+    if (sp.catalog?.internalTrafficPolicy && !sp.internalTrafficPolicy) sp.internalTrafficPolicy = sp.catalog.internalTrafficPolicy;
   }
 }
 
@@ -554,13 +569,24 @@ export function buildServiceIndex(ruleset: Ruleset, catalog?: ServiceCatalog): S
   return new ServiceIndex(ruleset, catalog);
 }
 
-function scanPrefixes(chains: Map<string, Chain> | undefined, prefixes: string[]): Set<string> {
+/**
+ * Which per-service-port chain prefixes the dispatch chains jump to. Only nat KUBE-SERVICES and KUBE-NODEPORTS
+ * (and what KUBE-FW/KUBE-EXT chains they name jump to, for the first few) are read: iterating a parsed dump's
+ * chain names would build all ~110k Chain objects of a 10k-service node.
+ */
+function listDispatchPrefixes(ruleset: Ruleset, services: DispatchEntry[]): Set<string> {
   const found = new Set<string>();
-  if (!chains) return found;
-  for (const name of chains.keys()) {
-    for (const p of prefixes) if (name.startsWith(p)) found.add(p);
-    if (found.size === prefixes.length) break;
-  }
+  const prefixes = [KUBE_XLB_PREFIX, KUBE_EXT_PREFIX, KUBE_SVL_PREFIX, KUBE_SVC_PREFIX, KUBE_FW_PREFIX];
+  const note = (target: string | undefined): void => {
+    if (!target) return;
+    for (const p of prefixes) if (target.startsWith(p)) found.add(p);
+  };
+  const second: string[] = [];
+  for (const e of services) note(e.target);
+  for (const rule of readChain(ruleset, 'nat', KUBE_NODEPORTS)) note(getTargetChain(rule));
+  for (const e of services) if (e.target?.startsWith(KUBE_FW_PREFIX) || e.target?.startsWith(KUBE_EXT_PREFIX)) second.push(e.target);
+  for (const rule of readChain(ruleset, 'nat', KUBE_NODEPORTS)) { const t = getTargetChain(rule); if (t?.startsWith(KUBE_EXT_PREFIX)) second.push(t); }
+  for (const chain of second.slice(0, 20)) for (const rule of readChain(ruleset, 'nat', chain)) note(getTargetChain(rule));
   return found;
 }
 
@@ -575,7 +601,7 @@ function guessGeneration(ruleset: Ruleset, services: DispatchEntry[]): Generatio
     for (const [t, c] of [[nat, KUBE_NODE_PORT], [nat, KUBE_LOAD_BALANCER], [filter, KUBE_IPVS_FILTER]] as const) if (t?.has(c)) evidence.push(`chain ${c}`);
     return { id: 'ipvs', label: 'kube-proxy IPVS mode', evidence };
   }
-  const prefixes = scanPrefixes(nat, [KUBE_XLB_PREFIX, KUBE_EXT_PREFIX, KUBE_SVL_PREFIX, KUBE_SVC_PREFIX]);
+  const prefixes = listDispatchPrefixes(ruleset, services);
   const masqInServices = services.some((e) => e.target === KUBE_MARK_MASQ && e.comment?.kind === 'cluster-ip');
   if (filter?.has(KUBE_PROXY_FIREWALL)) {
     evidence.push('filter chain KUBE-PROXY-FIREWALL (#110289, 1.25)');
@@ -628,13 +654,18 @@ export function clusterCidrs(ruleset: Ruleset): Cidr[] {
   };
   for (const rule of readChain(ruleset, 'nat', KUBE_SERVICES)) consider(rule);
   if (found.size > 0) return [...found.values()];
-  const nat = ruleset.tables.get('nat')?.chains;
-  if (!nat) return [];
-  let scanned = 0;
-  for (const [name, chain] of nat) {
-    if (!(name.startsWith(KUBE_SVC_PREFIX) || name.startsWith(KUBE_XLB_PREFIX) || name.startsWith(KUBE_EXT_PREFIX))) continue;
-    for (const rule of chain.listRules()) consider(rule);
-    if (found.size > 0 || ++scanned >= CIDR_SCAN_LIMIT) break;
+  // Per-service chains named by the dispatch chains, in order; never every chain of the table.
+  const candidates = new Set<string>();
+  for (const dispatch of [KUBE_SERVICES, KUBE_NODEPORTS]) {
+    for (const rule of readChain(ruleset, 'nat', dispatch)) {
+      const target = getTargetChain(rule);
+      if (target && (target.startsWith(KUBE_SVC_PREFIX) || target.startsWith(KUBE_XLB_PREFIX) || target.startsWith(KUBE_EXT_PREFIX))) candidates.add(target);
+      if (candidates.size >= CIDR_SCAN_LIMIT) break;
+    }
+  }
+  for (const name of candidates) {
+    for (const rule of readChain(ruleset, 'nat', name)) consider(rule);
+    if (found.size > 0) break;
   }
   return [...found.values()];
 }

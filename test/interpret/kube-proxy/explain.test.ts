@@ -91,6 +91,19 @@ describe('describeStep', () => {
     ]);
   });
 
+  test('a non-uniform balancing chain reads as percentages; endpoints come from comments when SEP chains are absent', () => {
+    const rs = buildRuleset(`*nat
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m statistic --mode random --probability 0.30000000005 -j KUBE-SEP-SXIVWICOYRO3J4NJ
+-A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment "ns1/svc1:p80 -> 10.180.0.2:80" -j KUBE-SEP-LXVODXWDISEETFEF
+COMMIT
+`);
+    const index = buildServiceIndex(rs);
+    expect(stepsOf(rs, [['nat', 'KUBE-SVC-XPGD46QRK7WJZT7O', 1], ['nat', 'KUBE-SVC-XPGD46QRK7WJZT7O', 2]]).map((s) => describeStep(s, index))).toEqual([
+      'pick endpoint 1 of 2 (p=30.0%) → 10.180.0.1:80',
+      'pick endpoint 2 of 2 (p=70.0%) → 10.180.0.2:80',
+    ]);
+  });
+
   test('masquerade reason names the source when known', () => {
     const rs = buildRuleset(CLUSTERIP_NGINX);
     const [step] = stepsOf(rs, [['nat', 'KUBE-SVC-2CMXP7HKUVJN7L6M', 1]]);

@@ -23,7 +23,8 @@ describe('buildServiceIndex: naming and addresses', () => {
     expect(sp).toMatchObject({ name: 'default/nginx', nameSource: 'comment', protocol: 'tcp', hash: '2CMXP7HKUVJN7L6M' });
     expect(sp?.clusterIP).toMatchObject({ address: '10.96.34.82', port: 80 });
     expect(sp?.endpoints.map((e) => [e.chain, e.text, e.share])).toEqual([['KUBE-SEP-HUXRPHBUO34UVPEF', '10.244.2.2:80', 1]]);
-    expect(sp?.internalTrafficPolicy).toBe('Cluster');
+    // plain `"default/nginx"` SVC→SEP comments: before 1.24, KUBE-SVC may itself be filtered for iTP=Local
+    expect(sp?.internalTrafficPolicy).toBeUndefined();
     expect(sp?.commentsMissing).toBe(false);
     // the SEP chain resolves to the same service port
     expect(index.getServiceByChain('KUBE-SEP-HUXRPHBUO34UVPEF')).toBe(sp);
@@ -94,6 +95,8 @@ describe('traffic policy and no-endpoint facts, per generation', () => {
     expect(sp?.chains.svl ?? sp?.chains.xlb).toBe(localChain);
     expect(sp?.localEndpoints?.map((e) => e.text)).toEqual(local);
     expect(sp?.endpoints.map((e) => e.text)).toEqual(['10.244.120.111:80']);
+    // 1.24+ shapes show internalTrafficPolicy Cluster (cluster IP → KUBE-SVC); older ones cannot tell
+    expect(sp?.internalTrafficPolicy).toBe(sp?.chains.xlb ? undefined : 'Cluster');
     if (noLocalTable) {
       expect(sp?.noLocalEndpoints.length).toBeGreaterThan(0);
       for (const r of sp!.noLocalEndpoints) expect(r.table).toBe(noLocalTable);
@@ -162,12 +165,14 @@ describe('clusterCidrs', () => {
     expect(clusterCidrs(buildRuleset(dump)).map((c) => c.text)).toEqual(expected);
   });
 
-  test('XLB "Redirect pods" and EXT "pod traffic" rules alone give the CIDR', () => {
+  test('XLB "Redirect pods" and EXT "pod traffic" rules give the CIDR (chains reached from KUBE-NODEPORTS)', () => {
     const xlb = `*nat
+-A KUBE-NODEPORTS -p tcp -m comment --comment "default/webapp" -m tcp --dport 30080 -j KUBE-XLB-2IRACUALRELARSND
 -A KUBE-XLB-2IRACUALRELARSND -s 10.42.0.0/16 -m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" -j KUBE-SVC-2IRACUALRELARSND
 COMMIT
 `;
     const ext = `*nat
+-A KUBE-NODEPORTS -p tcp -m comment --comment "default/webapp" -m tcp --dport 30080 -j KUBE-EXT-2IRACUALRELARSND
 -A KUBE-EXT-2IRACUALRELARSND -s 10.43.0.0/16 -m comment --comment "pod traffic for default/webapp external destinations" -j KUBE-SVC-2IRACUALRELARSND
 COMMIT
 `;
@@ -213,6 +218,12 @@ describe('large cluster mode (no comments)', () => {
     expect(sp?.endpoints.map((e) => e.text)).toEqual(['10.244.0.5:53', '10.244.1.7:53']);
   });
 
+  test('the Service list fills in traffic policies the rules do not show', () => {
+    const index = buildServiceIndex(buildRuleset(largeClusterDump(false)), catalog);
+    expect(index.getServiceByChain('KUBE-SVC-TCOU7JCQXEZGVUNU')?.internalTrafficPolicy).toBe('Cluster');
+    expect(buildServiceIndex(buildRuleset(largeClusterDump(false))).getServiceByChain('KUBE-SVC-TCOU7JCQXEZGVUNU')?.internalTrafficPolicy).toBeUndefined();
+  });
+
   test('the Service list names it by hash, SEPs too (even looked up first)', () => {
     const index = buildServiceIndex(buildRuleset(largeClusterDump(false)), catalog);
     const sep = endpointChainName('kube-system/kube-dns:dns', 'udp', '10.244.1.7:53');
@@ -251,5 +262,14 @@ describe('laziness', () => {
     expect(read).not.toContain('nat KUBE-SVC-2CMXP7HKUVJN7L6M');
     expect(read).not.toContain('nat KUBE-SEP-HUXRPHBUO34UVPEF');
     expect(read).not.toContain('nat PREROUTING');
+  });
+
+  test('generation and clusterCidrs read the dispatch chains, not every chain', () => {
+    const rs = buildRuleset(NODEPORT_WEBAPP_OLD);
+    const index = buildServiceIndex(rs);
+    expect(index.generation.id).toBe('iptables-1.21-or-older');
+    expect(index.clusterCidrs.map((c) => c.text)).toEqual(['10.244.0.0/16']);
+    const parsed = [...rs.tables.get('nat')!.chains.values()].filter((c) => c.parsed).map((c) => c.name);
+    expect(parsed.filter((n) => n.startsWith('KUBE-SEP-'))).toEqual([]);
   });
 });

@@ -44,6 +44,7 @@ export function branchOf(
     masquerade: options.masquerade ?? false,
     path: stepsOf(ruleset, refs),
     conditions: [],
+    given: [],
     hooks: ['PREROUTING'],
   };
 }
