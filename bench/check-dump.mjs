@@ -6,8 +6,9 @@
 //   node bench/check-dump.mjs FILE --roundtrip    # also iptables-nft-save it back and compare
 //
 // The real restore matters: iptables-nft-restore 1.8.9 --test checks syntax and extension options
-// but accepted a `-j` to a chain that does not exist, which the real restore rejects ("Chain
-// 'KUBE-NOPE' does not exist"). Restoring inside the scratch namespace changes nothing on the host.
+// but sends the kernel only an empty batch (strace). So it accepted a `-j` to a chain that does not
+// exist ("Chain 'KUBE-NOPE' does not exist" on a real restore) and a DNAT in filter INPUT
+// ("RULE_APPEND failed (Invalid argument)"). Restoring inside the scratch namespace leaves the host as is.
 //
 // --roundtrip proves the generator prints rules byte for byte as iptables-nft-save does (option
 // order, /32, quoting, statistic rounding, chain order); only '#' comment lines, which carry the

@@ -222,10 +222,11 @@ async function main(argv) {
       const label = measured ? `run ${run - options.warmup + 1}/${options.runs}` : `warmup ${run + 1}/${options.warmup}`;
       const restore = await measureRestore(netns.name, dump);
       progress(`${label}: iptables-nft-restore --test ${(restore.wallMs / 1000).toFixed(3)} s`);
+      // Peak RSS counts warmup runs too: memory does not warm up, and the bound is on the worst case.
+      if (restore.maxRssKb !== undefined) restoreRss.push(restore.maxRssKb);
       if (measured) {
         report.restoreTest.runsMs.push(restore.wallMs);
         if (restore.cpuMs !== undefined) report.restoreTest.cpuRunsMs.push(restore.cpuMs);
-        if (restore.maxRssKb !== undefined) restoreRss.push(restore.maxRssKb);
       }
       if (!traceAvailable) continue;
       for (const [i, target] of targets.entries()) {
@@ -241,10 +242,10 @@ async function main(argv) {
         const entry = report.traces[i];
         entry.command = trace.command;
         if (entry.outcomes === undefined || !trace.check.ok) entry.outcomes = trace.check;
+        if (trace.maxRssKb !== undefined) traceRss[i].push(trace.maxRssKb);
         if (measured) {
           entry.runsMs.push(trace.wallMs);
           if (trace.cpuMs !== undefined) entry.cpuRunsMs.push(trace.cpuMs);
-          if (trace.maxRssKb !== undefined) traceRss[i].push(trace.maxRssKb);
         }
       }
     }
@@ -280,7 +281,7 @@ async function main(argv) {
   }
   report.pass = failures.length === 0;
 
-  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(report, (_, v) => (v === undefined ? null : v), 2)}\n`);
   else process.stdout.write(renderReport(report));
   return report.pass ? 0 : 1;
 }
@@ -302,7 +303,7 @@ function renderReport(report) {
     `knetdbg bench: ${report.dump.services} services × ${report.dump.endpoints} endpoints (seed ${report.dump.seed}), ${report.dump.lines} lines, ${(report.dump.bytes / 1e6).toFixed(1)} MB`,
     `  ${report.dump.path}`,
     `  ${m.cpus} × ${m.cpu}, ${m.memoryGb} GB, Linux ${m.kernel}, Node ${m.node}, ${m.iptables}`,
-    `  ${report.runs} measured runs after ${report.warmup} warmup, interleaved; wall time includes process start; RSS and CPU by ${m.rssMethod}`,
+    `  ${report.runs} measured run${report.runs === 1 ? '' : 's'} after ${report.warmup} warmup, interleaved; wall time includes process start; RSS and CPU by ${m.rssMethod}`,
     `  load average at start ${report.machine.loadAverage.join(' ')}`,
     '',
     table,
@@ -321,4 +322,9 @@ function renderReport(report) {
   return `${lines.join('\n')}\n`;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`bench: ${error.message}\nFAIL\n`);
+  process.exitCode = 1;
+}

@@ -1,6 +1,7 @@
 import { cidrContains } from '../model/address.js';
 import type { Rule, TableName } from '../model/rule.js';
 import { type Chain, type Ruleset, getChain } from '../model/ruleset.js';
+import { PREFILTER_MIN_RULES, listDestinationCandidates } from '../parse/rule-prefilter.js';
 import type { EvalContext, NodeContext } from './context.js';
 import { describeLocalAssumption } from './matches/addrtype.js';
 import { type CompiledRule, compileRule } from './matches/index.js';
@@ -43,11 +44,23 @@ export interface WalkOptions {
 
 interface Frame {
   chain: Chain;
-  rules: readonly CompiledRule[];
-  /** 0-based index of the rule being evaluated. */
+  /**
+   * For big chains, the 0-based indices of the only rules that can match this packet's destination
+   * (src/parse/rule-prefilter.ts); undefined = every rule in order.
+   */
+  order: number[] | undefined;
+  /** Position in `order` (or the rule index when `order` is undefined) of the rule being evaluated. */
   next: number;
-  /** Index of the next match test of rule `next` (a fork may resume mid-rule). */
+  /** Index of the next match test of that rule (a fork may resume mid-rule). */
   test: number;
+}
+
+function frameLength(f: Frame): number {
+  return f.order ? f.order.length : f.chain.ruleCount;
+}
+
+function frameRuleIndex(f: Frame): number {
+  return f.order ? f.order[f.next]! : f.next;
 }
 
 type Stage = { hook: Hook; table: TableName };
@@ -236,7 +249,7 @@ function forkState(s: State): State {
 class Walker {
   readonly problems: TraceProblem[] = [];
   readonly assumptions = new Set<string>();
-  private readonly compiled = new Map<Chain, readonly CompiledRule[]>();
+  private readonly compiled = new Map<Rule, CompiledRule>();
   private readonly reportedMissing = new Set<string>();
   private nextForkId = 1;
 
@@ -266,7 +279,7 @@ class Walker {
       }
       const frame = s.frames[s.frames.length - 1]!;
       const stage = s.stages[s.stageIndex]!;
-      if (frame.next >= frame.rules.length) {
+      if (frame.next >= frameLength(frame)) {
         const done = this.endOfChain(s, stage);
         if (done) return done;
         continue;
@@ -274,7 +287,7 @@ class Walker {
       if (++s.steps > this.maxSteps) {
         return { state: s, verdict: 'UNKNOWN', disposition: 'unknown', reason: `gave up after ${this.maxSteps} rule evaluations` };
       }
-      const compiled = frame.rules[frame.next]!;
+      const compiled = this.compile(frame.chain, frameRuleIndex(frame));
       const ctx: EvalContext = { node: this.node, hook: stage.hook, table: stage.table, chain: frame.chain.name };
       // Evaluate the rule's tests from where a fork may have left off. AND semantics: any false ends it.
       let matched = true;
@@ -294,7 +307,7 @@ class Walker {
         const yes = forkState(s);
         const yesFrame = yes.frames[yes.frames.length - 1]!;
         yesFrame.test = frame.test + 1;
-        const location = `${stage.table}/${frame.chain.name} #${frame.next + 1} (line ${compiled.rule.source.line})`;
+        const location = `${stage.table}/${frame.chain.name} #${compiled.rule.index} (line ${compiled.rule.source.line})`;
         if (r.kind === 'probability') {
           yes.probability *= r.p;
           s.probability *= 1 - r.p;
@@ -337,18 +350,22 @@ class Walker {
     }
     const chain = getChain(this.ruleset, stage.table, stage.hook);
     if (!chain) return false;
-    s.frames.push({ chain, rules: this.compile(chain), next: 0, test: 0 });
+    s.frames.push(this.enter(chain, s.packet));
     return true;
   }
 
-  private compile(chain: Chain): readonly CompiledRule[] {
-    let c = this.compiled.get(chain);
+  private enter(chain: Chain, packet: Packet): Frame {
+    const order = chain.ruleCount >= PREFILTER_MIN_RULES ? listDestinationCandidates(chain, packet.dst) : undefined;
+    return { chain, order, next: 0, test: 0 };
+  }
+
+  /** Compiles rule `index` of `chain` once (rules are parsed and compiled only when a walk reaches them). */
+  private compile(chain: Chain, index: number): CompiledRule {
+    const rule = chain.getRule(index);
+    let c = this.compiled.get(rule);
     if (!c) {
-      c = chain.listRules().map((r) => {
-        const cr = compileRule(r);
-        return cr;
-      });
-      this.compiled.set(chain, c);
+      c = compileRule(rule);
+      this.compiled.set(rule, c);
     }
     return c;
   }
@@ -473,7 +490,7 @@ class Walker {
           return { state: s, verdict: 'UNKNOWN', disposition: 'unknown', reason: `jump loop into ${callee.name} at line ${rule.source.line}` };
         }
         step.effect = `${target.kind === 'goto' ? 'goto' : 'jump to'} ${callee.name}`;
-        const entered: Frame = { chain: callee, rules: this.compile(callee), next: 0, test: 0 };
+        const entered = this.enter(callee, s.packet);
         if (target.kind === 'goto') {
           // -g: no return point; when the callee ends, processing resumes after the -j that entered the
           // calling chain, or the built-in policy applies (netfilter.md §4, ipt_do_table).
@@ -485,7 +502,7 @@ class Walker {
       }
       case 'RETURN':
         step.effect = frame === s.frames[0] && s.frames.length === 1 && frame.chain.builtin ? 'RETURN from built-in chain: policy' : 'RETURN';
-        frame.next = frame.rules.length;
+        frame.next = frameLength(frame);
         return this.endOfChain(s, stage);
       default:
         break;

@@ -80,7 +80,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   let source = query.src;
   let sourceAssumed = false;
   if (source === undefined) {
-    source = pickPodSource(clusterCidrs(ruleset), family, index.endpointAddresses?.() ?? []);
+    source = pickPodSource(clusterCidrs(ruleset), family, index.endpointAddresses(query.destination, query.port, protocol));
     sourceAssumed = true;
     assumptions.push(`source ${source} assumed: a pod of this cluster (pass --src to trace another client)`);
   } else if (!parseAddress(source)) {
@@ -157,7 +157,7 @@ function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>):
     text: s.text,
     ...(s.effect ? { effect: s.effect } : {}),
     ...(() => {
-      const meaning = describeStep(s, index);
+      const meaning = describeStep(s, index, { source: b.packet.ct.origSrc });
       return meaning ? { meaning } : {};
     })(),
     ...(s.ruleRef?.assumed ? { assumed: s.ruleRef.assumed } : {}),
@@ -224,8 +224,8 @@ function guessNodePortDestination(
   protocol: string,
 ): string | undefined {
   if ((query.nodeIps?.length ?? 0) > 0 || query.port === undefined) return undefined;
-  if (index.isServiceAddress?.(query.destination)) return undefined;
-  if (!index.isNodePort?.(query.port, protocol)) return undefined;
+  if (index.isServiceAddress(query.destination)) return undefined;
+  if (!index.isNodePort(query.port, protocol)) return undefined;
   return `${query.destination} assumed to be an address of this node: it is not a service IP and ${protocol}/${query.port} is a NodePort (pass --node-ip to be explicit)`;
 }
 

@@ -36,6 +36,11 @@ export interface ConntrackEntry {
   use?: number;
   id?: number;
   labels?: string[];
+  /**
+   * `key=value` fields this parser does not model, as written (`helper=ftp`, `delta-time=12`,
+   * `timestamp start=…`), so nothing in the line is silently lost.
+   */
+  extras?: Record<string, string>;
   raw: string;
   source?: SourceRef;
 }

@@ -17,12 +17,29 @@ export function isBuiltinChain(table: TableName, chain: string): boolean {
 /** What the input was: a full save, `iptables -S`, or a pasted excerpt whose tables were inferred. */
 export type RulesetFormat = 'iptables-save' | 'iptables-S' | 'excerpt';
 
+/** A rule's line as written, before parsing: enough to pre-screen big chains cheaply. */
+export interface RawRule {
+  /** The `-A …` text (may still carry a `[p:b]` counter prefix). */
+  text: string;
+  line: number;
+}
+
+/** How a parser gives a chain its rules lazily: the raw lines, and one rule parsed on demand. */
+export interface RuleLoader {
+  listRaw(): RawRule[];
+  /** Parses raw rule `index` (0-based) as rule number index+1 of the chain. */
+  parse(raw: RawRule, index: number): Rule;
+}
+
 /**
- * One chain. Its rules are parsed lazily on first `listRules()`: a 10k-service dump has ~400k rules and
- * a trace visits a few dozen chains (brief: "index chains once, parse rules lazily").
+ * One chain. Its rules are parsed lazily, one by one on first use: a 10k-service dump has ~400k rules and
+ * a trace visits a few dozen chains, of which one (nat KUBE-SERVICES) has 10k rules it only needs a few of
+ * (brief: "index chains once, parse rules lazily; never scan KUBE-SERVICES linearly per query").
  */
 export class Chain {
   private rules: Rule[] | undefined;
+  private raw: RawRule[] | undefined;
+  private single: (Rule | undefined)[] | undefined;
 
   constructor(
     readonly table: TableName,
@@ -33,7 +50,7 @@ export class Chain {
     readonly source: SourceRef,
     /** Number of `-A` lines for this chain. */
     readonly ruleCount: number,
-    private readonly loadRules: () => Rule[],
+    private readonly loadRules: (() => Rule[]) | RuleLoader,
     readonly counters?: Counters,
     /** True when the chain was never declared and only seen in `-A` lines or jumps (excerpts). */
     readonly declared: boolean = true,
@@ -45,11 +62,41 @@ export class Chain {
 
   /** The chain's rules in evaluation order, parsed on first use. */
   listRules(): readonly Rule[] {
-    this.rules ??= this.loadRules();
+    if (this.rules) return this.rules;
+    if (typeof this.loadRules === 'function') {
+      this.rules = this.loadRules();
+    } else {
+      const out: Rule[] = [];
+      for (let i = 0; i < this.ruleCount; i++) out.push(this.getRule(i));
+      this.rules = out;
+    }
     return this.rules;
   }
 
-  /** True once the rules have been parsed (benchmarks and tests check laziness). */
+  /** The rules' raw lines, without parsing them. */
+  listRawRules(): readonly RawRule[] {
+    if (this.raw) return this.raw;
+    this.raw =
+      typeof this.loadRules === 'function'
+        ? this.listRules().map((r) => ({ text: r.raw, line: r.source.line }))
+        : this.loadRules.listRaw();
+    return this.raw;
+  }
+
+  /** Rule `index` (0-based), parsing only that one when the chain has not been parsed whole. */
+  getRule(index: number): Rule {
+    if (this.rules) return this.rules[index]!;
+    if (typeof this.loadRules === 'function') return this.listRules()[index]!;
+    this.single ??= new Array<Rule | undefined>(this.ruleCount);
+    let rule = this.single[index];
+    if (!rule) {
+      rule = this.loadRules.parse(this.listRawRules()[index]!, index);
+      this.single[index] = rule;
+    }
+    return rule;
+  }
+
+  /** True once the rules have been parsed whole (benchmarks and tests check laziness). */
   get parsed(): boolean {
     return this.rules !== undefined;
   }

@@ -1,6 +1,6 @@
-import { Chain, type Table } from '../model/ruleset.js';
+import { Chain, type RawRule, type RuleLoader, type Table } from '../model/ruleset.js';
 import { InputError, type Diagnostic, type SourceRef } from '../model/source.js';
-import type { Family, Rule, TableName } from '../model/rule.js';
+import type { Family, TableName } from '../model/rule.js';
 import { TABLE_NAMES } from '../model/rule.js';
 import type { ChainIndex, SegmentStore } from './chain-index.js';
 import { parseRuleLine } from './rule-line.js';
@@ -31,7 +31,7 @@ export function reportProblem(state: ParseState, severity: Diagnostic['severity'
  */
 export function buildTables(state: ParseState, perTable: Map<TableName, Map<string, ChainIndex>>, tableSources: Map<TableName, SourceRef>): Map<TableName, Table> {
   const create = (idx: ChainIndex): Chain =>
-    new Chain(idx.table, idx.name, idx.policy, { file: state.file, line: idx.line }, idx.count, () => loadRules(state, idx.table, idx), idx.counters, idx.declared);
+    new Chain(idx.table, idx.name, idx.policy, { file: state.file, line: idx.line }, idx.count, ruleLoader(state, idx.table, idx), idx.counters, idx.declared);
   const tables = new Map<TableName, Table>();
   // Deterministic table order: the kernel's (iptables(8) "TABLES").
   for (const name of TABLE_NAMES) {
@@ -54,11 +54,19 @@ export function groupByTable(indexes: Iterable<ChainIndex>): Map<TableName, Map<
   return perTable;
 }
 
-/** Parses the `-A` lines of one chain, on first `listRules()`. */
-function loadRules(state: ParseState, table: TableName, idx: ChainIndex): Rule[] {
-  const rules: Rule[] = [];
-  const { text, segments } = state;
+/** Gives a chain its raw `-A` lines (cheap slices) and parses one of them on demand. */
+function ruleLoader(state: ParseState, table: TableName, idx: ChainIndex): RuleLoader {
   const options = { family: state.family, diagnostics: state.diagnostics, strict: state.strict };
+  return {
+    listRaw: () => listRawLines(state, idx),
+    parse: (raw, index) => parseRuleLine(raw.text, table, index + 1, { file: state.file, line: raw.line }, options),
+  };
+}
+
+/** The `-A` lines of one chain, from the segments the index pass recorded. */
+function listRawLines(state: ParseState, idx: ChainIndex): RawRule[] {
+  const out: RawRule[] = [];
+  const { text, segments } = state;
   for (let s = idx.firstSegment; s >= 0; s = segments.next[s]!) {
     let pos = segments.start[s]!;
     let line = segments.line[s]!;
@@ -66,12 +74,10 @@ function loadRules(state: ParseState, table: TableName, idx: ChainIndex): Rule[]
     for (let k = 0; k < count; k++) {
       let end = text.indexOf('\n', pos);
       if (end < 0) end = text.length;
-      const rule = parseRuleLine(text.slice(pos, end), table, rules.length + 1, { file: state.file, line }, options);
-      rules.push(rule);
+      out.push({ text: text.slice(pos, end), line });
       pos = end + 1;
       line++;
     }
   }
-  return rules;
+  return out;
 }
-

@@ -1,6 +1,7 @@
 import { formatAddress, parseCidr, type Cidr } from '../../model/address.js';
 import type { Rule } from '../../model/rule.js';
 import { getChain, type Ruleset } from '../../model/ruleset.js';
+import { listDestinationCandidates, listRulesMentioning } from '../../parse/rule-prefilter.js';
 import {
   classifyChain,
   KUBE_EXT_PREFIX,
@@ -109,6 +110,12 @@ export interface GenerationGuess {
   evidence: string[];
 }
 
+/** What the generation guess may ask of nat KUBE-SERVICES without parsing all of it. */
+interface NatServicesView {
+  count: number;
+  mentioning(needle: string, limit?: number): DispatchEntry[];
+}
+
 interface DispatchEntry {
   rule: Rule;
   address?: string;
@@ -158,7 +165,10 @@ function hashesOf(name: string, protocol: string | undefined): string[] {
  * KUBE-NODEPORTS) are each indexed in one pass on first use.
  */
 export class ServiceIndex {
-  private natServices?: { byAddress: Map<string, DispatchEntry[]>; byTarget: Map<string, DispatchEntry[]>; entries: DispatchEntry[] };
+  /** nat KUBE-SERVICES entries parsed so far, by 0-based rule index (the chain is read lazily, see NatServicesView). */
+  private readonly natServiceEntries = new Map<number, DispatchEntry>();
+  private readonly natServicesByAddressCache = new Map<string, DispatchEntry[]>();
+  private readonly natServicesByTargetCache = new Map<string, DispatchEntry[]>();
   private natNodePorts?: { byPort: Map<number, DispatchEntry[]>; byTarget: Map<string, DispatchEntry[]> };
   private filterRules?: { byHash: Map<string, DispatchEntry[]>; byAddress: Map<string, DispatchEntry[]> };
   private readonly ports = new Map<string, ServicePort | undefined>();
@@ -174,7 +184,7 @@ export class ServiceIndex {
 
   /** The generation of kube-proxy that wrote these rules, guessed once from chain names and shapes. */
   get generation(): GenerationGuess {
-    this.generationGuess ??= guessGeneration(this.ruleset, this.getNatServices().entries);
+    this.generationGuess ??= guessGeneration(this.ruleset, this.natServicesView());
     return this.generationGuess;
   }
 
@@ -216,7 +226,7 @@ export class ServiceIndex {
     const wanted = (e: DispatchEntry): boolean =>
       (port === undefined || e.port === undefined || e.port === port) && (protocol === undefined || e.protocol === undefined || e.protocol === protocol.toLowerCase());
     const key = canonical(address);
-    for (const entry of this.getNatServices().byAddress.get(key) ?? []) {
+    for (const entry of this.natServicesByAddress(key)) {
       if (!wanted(entry) || !entry.target) continue;
       const sp = this.getServiceByChain(entry.target);
       if (sp) out.set(sp.hash, sp);
@@ -250,7 +260,7 @@ export class ServiceIndex {
   /** True when nat KUBE-SERVICES or a filter no-endpoint rule has `address` as a service destination. */
   isServiceAddress(address: string): boolean {
     const key = canonical(address);
-    return this.getNatServices().byAddress.has(key) || this.getFilterRules().byAddress.has(key);
+    return this.natServicesByAddress(key).length > 0 || this.getFilterRules().byAddress.has(key);
   }
 
   /** True when `port` is a NodePort (nat KUBE-NODEPORTS, or a filter no-endpoint NodePort rule). */
@@ -339,19 +349,57 @@ export class ServiceIndex {
     return undefined;
   }
 
-  private getNatServices(): NonNullable<ServiceIndex['natServices']> {
-    if (this.natServices) return this.natServices;
-    const byAddress = new Map<string, DispatchEntry[]>();
-    const byTarget = new Map<string, DispatchEntry[]>();
-    const entries: DispatchEntry[] = [];
-    for (const rule of readChain(this.ruleset, 'nat', KUBE_SERVICES)) {
-      const entry = toEntry(rule);
-      entries.push(entry);
-      if (entry.address !== undefined) push(byAddress, entry.address, entry);
-      if (entry.target !== undefined) push(byTarget, entry.target, entry);
+  /**
+   * nat KUBE-SERVICES is read lazily: it holds one rule per service port (10k+ on big clusters) and a query
+   * needs a handful. Candidates come from the raw lines (src/parse/rule-prefilter.ts) and are then parsed
+   * and checked exactly.
+   */
+  private natServiceEntry(index: number): DispatchEntry {
+    let entry = this.natServiceEntries.get(index);
+    if (!entry) {
+      entry = toEntry(getChain(this.ruleset, 'nat', KUBE_SERVICES)!.getRule(index));
+      this.natServiceEntries.set(index, entry);
     }
-    this.natServices = { byAddress, byTarget, entries };
-    return this.natServices;
+    return entry;
+  }
+
+  /** KUBE-SERVICES entries whose destination is `address` (canonical). */
+  private natServicesByAddress(address: string): DispatchEntry[] {
+    let list = this.natServicesByAddressCache.get(address);
+    if (list) return list;
+    const chain = getChain(this.ruleset, 'nat', KUBE_SERVICES);
+    list = chain
+      ? listDestinationCandidates(chain, address)
+          .map((i) => this.natServiceEntry(i))
+          .filter((e) => e.address !== undefined && canonical(e.address) === address)
+      : [];
+    this.natServicesByAddressCache.set(address, list);
+    return list;
+  }
+
+  /** KUBE-SERVICES entries that jump to `target`. */
+  private natServicesByTarget(target: string): DispatchEntry[] {
+    let list = this.natServicesByTargetCache.get(target);
+    if (list) return list;
+    list = this.natServicesMentioning(target).filter((e) => e.target === target);
+    this.natServicesByTargetCache.set(target, list);
+    return list;
+  }
+
+  /** Parsed KUBE-SERVICES entries whose raw text contains `needle`, at most `limit` of them, in chain order. */
+  private natServicesMentioning(needle: string, limit = Infinity): DispatchEntry[] {
+    const chain = getChain(this.ruleset, 'nat', KUBE_SERVICES);
+    if (!chain) return [];
+    return listRulesMentioning(chain, needle)
+      .slice(0, limit)
+      .map((i) => this.natServiceEntry(i));
+  }
+
+  private natServicesView(): NatServicesView {
+    return {
+      count: getChain(this.ruleset, 'nat', KUBE_SERVICES)?.ruleCount ?? 0,
+      mentioning: (needle, limit) => this.natServicesMentioning(needle, limit),
+    };
   }
 
   private getNatNodePorts(): NonNullable<ServiceIndex['natNodePorts']> {
@@ -399,9 +447,8 @@ export class ServiceIndex {
     const catalogMatch = this.catalog?.getByHash(hash);
     if (chainNames.length === 0 && filterEntries.length === 0 && !catalogMatch) return undefined;
 
-    const services = this.getNatServices();
     const nodePorts = this.getNatNodePorts();
-    const dispatch = chainNames.flatMap((c) => services.byTarget.get(c) ?? []);
+    const dispatch = chainNames.flatMap((c) => this.natServicesByTarget(c));
     const nodePortEntries = chainNames.flatMap((c) => nodePorts.byTarget.get(c) ?? []);
     const chainRules = new Map(chainNames.map((c) => [c, readChain(this.ruleset, 'nat', c)] as const));
 
@@ -574,7 +621,7 @@ export function buildServiceIndex(ruleset: Ruleset, catalog?: ServiceCatalog): S
  * (and what KUBE-FW/KUBE-EXT chains they name jump to, for the first few) are read: iterating a parsed dump's
  * chain names would build all ~110k Chain objects of a 10k-service node.
  */
-function listDispatchPrefixes(ruleset: Ruleset, services: DispatchEntry[]): Set<string> {
+function listDispatchPrefixes(ruleset: Ruleset, services: NatServicesView): Set<string> {
   const found = new Set<string>();
   const prefixes = [KUBE_XLB_PREFIX, KUBE_EXT_PREFIX, KUBE_SVL_PREFIX, KUBE_SVC_PREFIX, KUBE_FW_PREFIX];
   const note = (target: string | undefined): void => {
@@ -582,27 +629,28 @@ function listDispatchPrefixes(ruleset: Ruleset, services: DispatchEntry[]): Set<
     for (const p of prefixes) if (target.startsWith(p)) found.add(p);
   };
   const second: string[] = [];
-  for (const e of services) note(e.target);
+  // One verified rule per prefix is enough to know it is used.
+  for (const p of prefixes) for (const e of services.mentioning(`-j ${p}`, 8)) note(e.target);
   for (const rule of readChain(ruleset, 'nat', KUBE_NODEPORTS)) note(getTargetChain(rule));
-  for (const e of services) if (e.target?.startsWith(KUBE_FW_PREFIX) || e.target?.startsWith(KUBE_EXT_PREFIX)) second.push(e.target);
+  for (const p of [KUBE_FW_PREFIX, KUBE_EXT_PREFIX]) for (const e of services.mentioning(`-j ${p}`, 20)) if (e.target?.startsWith(p)) second.push(e.target);
   for (const rule of readChain(ruleset, 'nat', KUBE_NODEPORTS)) { const t = getTargetChain(rule); if (t?.startsWith(KUBE_EXT_PREFIX)) second.push(t); }
   for (const chain of second.slice(0, 20)) for (const rule of readChain(ruleset, 'nat', chain)) note(getTargetChain(rule));
   return found;
 }
 
 /** Guesses kube-proxy's generation from chain names and the shape of KUBE-SERVICES (kube-proxy.md §4, §5). */
-function guessGeneration(ruleset: Ruleset, services: DispatchEntry[]): GenerationGuess {
+function guessGeneration(ruleset: Ruleset, services: NatServicesView): GenerationGuess {
   const nat = ruleset.tables.get('nat')?.chains;
   const filter = ruleset.tables.get('filter')?.chains;
   const evidence: string[] = [];
-  const ipvsSet = services.find((e) => getMatchSet(e.rule)?.name.startsWith('KUBE-'));
+  const ipvsSet = services.mentioning('--match-set KUBE-').find((e) => getMatchSet(e.rule)?.name.startsWith('KUBE-'));
   if (nat?.has(KUBE_NODE_PORT) || nat?.has(KUBE_LOAD_BALANCER) || filter?.has(KUBE_IPVS_FILTER) || ipvsSet) {
     if (ipvsSet) evidence.push(`KUBE-SERVICES matches ipset ${getMatchSet(ipvsSet.rule)?.name}`);
     for (const [t, c] of [[nat, KUBE_NODE_PORT], [nat, KUBE_LOAD_BALANCER], [filter, KUBE_IPVS_FILTER]] as const) if (t?.has(c)) evidence.push(`chain ${c}`);
     return { id: 'ipvs', label: 'kube-proxy IPVS mode', evidence };
   }
   const prefixes = listDispatchPrefixes(ruleset, services);
-  const masqInServices = services.some((e) => e.target === KUBE_MARK_MASQ && e.comment?.kind === 'cluster-ip');
+  const masqInServices = services.mentioning(KUBE_MARK_MASQ).some((e) => e.target === KUBE_MARK_MASQ && e.comment?.kind === 'cluster-ip');
   if (filter?.has(KUBE_PROXY_FIREWALL)) {
     evidence.push('filter chain KUBE-PROXY-FIREWALL (#110289, 1.25)');
     if (!nat?.has(KUBE_MARK_DROP)) evidence.push('no KUBE-MARK-DROP (kubelet ≥1.27 IPTablesOwnershipCleanup, or never referenced)');
@@ -614,7 +662,7 @@ function guessGeneration(ruleset: Ruleset, services: DispatchEntry[]): Generatio
       evidence.push('cluster IP masquerade rule in KUBE-SERVICES (moved to KUBE-SVC in 1.22, #96959)');
       return { id: 'iptables-1.21-or-older', label: 'kube-proxy iptables mode, 1.21 or older', evidence };
     }
-    const svcMasq = services.length > 0;
+    const svcMasq = services.count > 0;
     return svcMasq
       ? { id: 'iptables-1.22-1.23', label: 'kube-proxy iptables mode, 1.22–1.23', evidence: [...evidence, 'no masquerade rule in KUBE-SERVICES'] }
       : { id: 'iptables-1.23-or-older', label: 'kube-proxy iptables mode, 1.23 or older', evidence };
@@ -652,15 +700,18 @@ export function clusterCidrs(ruleset: Ruleset): Cidr[] {
       found.set(s.value, cidr);
     }
   };
-  for (const rule of readChain(ruleset, 'nat', KUBE_SERVICES)) consider(rule);
+  // Only the KUBE-SERVICES rules that can be masquerade rules are parsed (raw pre-screen): the chain has a
+  // rule per service port.
+  const services = getChain(ruleset, 'nat', KUBE_SERVICES);
+  if (services) for (const i of listRulesMentioning(services, KUBE_MARK_MASQ)) consider(services.getRule(i));
   if (found.size > 0) return [...found.values()];
   // Per-service chains named by the dispatch chains, in order; never every chain of the table.
   const candidates = new Set<string>();
   for (const dispatch of [KUBE_SERVICES, KUBE_NODEPORTS]) {
-    for (const rule of readChain(ruleset, 'nat', dispatch)) {
-      const target = getTargetChain(rule);
+    const chain = getChain(ruleset, 'nat', dispatch);
+    for (let i = 0; chain && i < chain.ruleCount && candidates.size < CIDR_SCAN_LIMIT; i++) {
+      const target = getTargetChain(chain.getRule(i));
       if (target && (target.startsWith(KUBE_SVC_PREFIX) || target.startsWith(KUBE_XLB_PREFIX) || target.startsWith(KUBE_EXT_PREFIX))) candidates.add(target);
-      if (candidates.size >= CIDR_SCAN_LIMIT) break;
     }
   }
   for (const name of candidates) {
