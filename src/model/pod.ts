@@ -1,3 +1,12 @@
+import type { SourceRef } from './source.js';
+
+/**
+ * Which source told knetdbg something about a pod: the container runtime (`crictl`), the pod's own network
+ * namespace (`nsenter`), the CNI result cache under /var/lib/cni (`cni-cache`), the kubelet's /var/log/pods
+ * directory names (`pod-log-dir`), Calico's interface-name hash (`calico-name`), or the user (`given`).
+ */
+export type PodSource = 'crictl' | 'nsenter' | 'cni-cache' | 'pod-log-dir' | 'calico-name' | 'given';
+
 /** A pod sandbox on the node, with what knetdbg could learn of its network. */
 export interface Pod {
   namespace: string;
@@ -11,6 +20,19 @@ export interface Pod {
   pid?: number;
   /** Network namespace path (`/var/run/netns/cni-…`). */
   netnsPath?: string;
-  /** How knetdbg found it: which source said so. */
-  foundBy: 'crictl' | 'nsenter' | 'cni-cache' | 'pod-log-dir' | 'calico-name' | 'given';
+  /**
+   * How knetdbg found it: the source of `ips` when the pod has any (the fact a trace needs to name an
+   * endpoint), otherwise the source of its name.
+   */
+  foundBy: PodSource;
+  /** Pod sandbox id: crictl's sandbox id, which is also the CNI `containerId` (K8S_POD_INFRA_CONTAINER_ID). */
+  sandboxId?: string;
+  /** hostNetwork pod: it has the node's addresses and no veth of its own. */
+  hostNetwork?: boolean;
+  /** Source of namespace/name (crictl, the CNI cache's K8S_POD_* args, or a /var/log/pods directory name). */
+  identityFrom?: PodSource;
+  /** Source of `hostInterface`. */
+  hostInterfaceFrom?: PodSource;
+  /** Where the pod's identity was read (file and line of the crictl item, cache file, directory listing). */
+  source?: SourceRef;
 }

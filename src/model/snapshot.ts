@@ -55,5 +55,10 @@ export interface NodeSnapshot {
   /** Sources that are absent or failed: the analysis says what it could not use. */
   missing: { id: string; why: string }[];
   diagnostics: Diagnostic[];
+  /**
+   * Sources kept as text without a model (`nft list ruleset`, `ip rule`, `uname -a`, a bundle's `hostname`):
+   * context for a reader, and for later analyses (nft-native kube-proxy, policy routing). Absent when none.
+   */
+  texts?: CapturedText[];
 }
 

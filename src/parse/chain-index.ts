@@ -44,6 +44,18 @@ export class SegmentStore {
     idx.lastSegment = s;
   }
 
+  /** Starts a new one-line segment after segment `previous` (-1: none) of the same chain; returns its id. */
+  appendAfter(previous: number, start: number, line: number): number {
+    if (this.size === this.start.length) this.grow();
+    const s = this.size++;
+    this.start[s] = start;
+    this.line[s] = line;
+    this.count[s] = 1;
+    this.next[s] = -1;
+    if (previous >= 0) this.next[previous] = s;
+    return s;
+  }
+
   private grow(): void {
     const n = this.start.length * 2;
     const copy = (a: Int32Array): Int32Array => {

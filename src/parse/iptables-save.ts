@@ -6,6 +6,7 @@ import { indexExcerpt } from './excerpt.js';
 import { getChainTableEntry, TARGET_TABLES } from './infer-table.js';
 import { ChainIndex, SegmentStore } from './chain-index.js';
 import { buildTables, reportProblem, type ParseState } from './parse-state.js';
+import { indexSaveFast } from './save-fast-index.js';
 
 export type { ParseState } from './parse-state.js';
 
@@ -66,7 +67,11 @@ export function parseIptables(text: string, file: string, options: { strict?: bo
     segments: new SegmentStore(),
   };
   const ruleset: Ruleset =
-    format === 'excerpt' ? indexExcerpt(state) : format === 'iptables-S' ? indexListRules(state) : indexSave(state);
+    format === 'excerpt'
+      ? indexExcerpt(state)
+      : format === 'iptables-S'
+        ? indexListRules(state)
+        : (indexSaveFast(state) ?? indexSave({ ...state, diagnostics: [], segments: new SegmentStore() }));
   if (state.strict) for (const t of ruleset.tables.values()) for (const c of t.chains.values()) c.listRules();
   return ruleset;
 }

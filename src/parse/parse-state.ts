@@ -30,8 +30,7 @@ export function reportProblem(state: ParseState, severity: Diagnostic['severity'
  * are made on first access and their rules parsed on first `listRules()`.
  */
 export function buildTables(state: ParseState, perTable: Map<TableName, Map<string, ChainIndex>>, tableSources: Map<TableName, SourceRef>): Map<TableName, Table> {
-  const create = (idx: ChainIndex): Chain =>
-    new Chain(idx.table, idx.name, idx.policy, { file: state.file, line: idx.line }, idx.count, ruleLoader(state, idx.table, idx), idx.counters, idx.declared);
+  const create = makeChainFactory(state);
   const tables = new Map<TableName, Table>();
   // Deterministic table order: the kernel's (iptables(8) "TABLES").
   for (const name of TABLE_NAMES) {
@@ -41,6 +40,12 @@ export function buildTables(state: ParseState, perTable: Map<TableName, Map<stri
     tables.set(name, { name, chains: new LazyChainMap(chains, create), source: tableSources.get(name) ?? { file: state.file, line: first.line } });
   }
   return tables;
+}
+
+/** Makes the model's lazy `Chain` for an indexed chain of this parse. */
+export function makeChainFactory(state: ParseState): (idx: ChainIndex) => Chain {
+  return (idx) =>
+    new Chain(idx.table, idx.name, idx.policy, { file: state.file, line: idx.line }, idx.count, ruleLoader(state, idx.table, idx), idx.counters, idx.declared);
 }
 
 /** Groups chain indexes by table, keeping their order. */

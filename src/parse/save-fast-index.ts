@@ -1,0 +1,428 @@
+import { BUILTIN_CHAINS, type Chain, type Ruleset, type Table } from '../model/ruleset.js';
+import type { SourceRef } from '../model/source.js';
+import { TABLE_NAMES, type TableName } from '../model/rule.js';
+import { ChainIndex } from './chain-index.js';
+import { SAVE_HEADER } from './detect.js';
+import { makeChainFactory, reportProblem, type ParseState } from './parse-state.js';
+
+/**
+ * The fast index of a canonical `iptables-save` dump (kube-proxy's at 10k services: 435k lines, 110k chains).
+ *
+ * What makes it fast: nothing per chain is allocated during the pass. Chain declarations are kept as
+ * offsets into the text in typed arrays (no name strings, no Map), and a chain is found by binary search
+ * over its name, because iptables-save prints user chains sorted by strcmp after the built-in ones
+ * (observed with iptables 1.8.9, both backends; netfilter.md §10) and their `-A` lines in the same order.
+ *
+ * Anything non-canonical (unsorted or repeated declarations, rules of an undeclared chain, rules outside a
+ * table, unknown lines) makes it give up, and the general indexer in iptables-save.ts handles the input.
+ */
+export function indexSaveFast(state: ParseState): Ruleset | undefined {
+  const { text, segments } = state;
+  const len = text.length;
+  const tables: Table[] = [];
+  const seen = new Set<TableName>();
+  let decls: DeclStore | undefined;
+  let tableName: TableName | undefined;
+  let tableLine = 0;
+  let backend: Ruleset['backend'];
+  const warnings: [number, string, string][] = [];
+  /** Next declaration expected to have rules (rules come in declaration order). */
+  let cursor = 0;
+  let current = -1;
+  let currentName = '';
+  let currentLastLine = -1;
+
+  let pos = 0;
+  let lineNo = 0;
+  while (pos < len) {
+    lineNo++;
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
+    let lineEnd = end;
+    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+    const c0 = text.charCodeAt(pos);
+    if (c0 === DASH || c0 === BRACKET) {
+      // `-A NAME …` or `[p:b] -A NAME …`
+      let ns = pos;
+      if (c0 === BRACKET) {
+        const close = text.indexOf('] ', pos);
+        if (close < 0 || close > lineEnd) return undefined;
+        ns = close + 2;
+      }
+      if (!decls || text.charCodeAt(ns) !== DASH || text.charCodeAt(ns + 1) !== A || text.charCodeAt(ns + 2) !== SPACE) return undefined;
+      ns += 3;
+      // Same chain as the previous line (nearly every line): one native compare against its name.
+      const after = ns + currentName.length;
+      if (
+        current >= 0 &&
+        currentLastLine === lineNo - 1 &&
+        text.startsWith(currentName, ns) &&
+        (after === lineEnd || text.charCodeAt(after) === SPACE)
+      ) {
+        decls.count[current]!++;
+        segments.count[decls.lastSeg[current]!]!++;
+        currentLastLine = lineNo;
+        pos = end + 1;
+        continue;
+      }
+      let id = -1;
+      for (let k = cursor; k < decls.size && k < cursor + 4; k++) {
+        if (decls.nameAt(k, text, ns, lineEnd)) {
+          id = k;
+          break;
+        }
+      }
+      if (id < 0) {
+        let ne = ns;
+        while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
+        id = decls.find(text, text.slice(ns, ne));
+        if (id < 0) return undefined; // rules of an undeclared chain
+      }
+      if (id < cursor - 1 || decls.count[id]! > 0) return undefined; // rules out of declaration order
+      cursor = id + 1;
+      decls.count[id] = 1;
+      const seg = segments.appendAfter(decls.lastSeg[id]!, pos, lineNo);
+      if (decls.firstSeg[id]! < 0) decls.firstSeg[id] = seg;
+      decls.lastSeg[id] = seg;
+      current = id;
+      currentName = decls.getName(id);
+      currentLastLine = lineNo;
+    } else if (c0 === COLON) {
+      if (!decls) return undefined;
+      // :NAME POLICY [packets:bytes]
+      let ne = pos + 1;
+      while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
+      const pe = text.indexOf(' ', ne + 1);
+      const policyEnd = pe < 0 || pe > lineEnd ? lineEnd : pe;
+      const policy = readPolicy(text, ne + 1, policyEnd);
+      if (ne === pos + 1 || policy < 0) return undefined;
+      let packets = 0;
+      let bytes = 0;
+      if (policyEnd < lineEnd) {
+        const m = COUNTERS.exec(text.slice(policyEnd, lineEnd));
+        if (!m) return undefined;
+        packets = Number(m[1]);
+        bytes = Number(m[2]);
+      }
+      if (!decls.declare(text, pos + 1, ne - pos - 1, policy, packets, bytes, lineNo)) return undefined;
+    } else if (lineEnd > pos) {
+      const line = text.slice(pos, lineEnd).trim();
+      if (line === '') {
+        // blank
+      } else if (line.startsWith('#')) {
+        const header = SAVE_HEADER.exec(line);
+        if (header) {
+          const b = header[3] === 'nf_tables' ? 'nf_tables' : 'legacy';
+          if (backend === undefined) backend = b;
+          else if (backend !== b) return undefined;
+        } else if (line.includes('iptables-legacy tables present')) {
+          warnings.push([lineNo, 'the node also has iptables-legacy rules, which this dump does not show; capture `iptables-legacy-save` too', line]);
+        }
+      } else if (line.startsWith('*')) {
+        const name = line.slice(1) as TableName;
+        if (decls || !TABLE_NAMES.includes(name) || seen.has(name)) return undefined;
+        seen.add(name);
+        tableName = name;
+        tableLine = lineNo;
+        decls = new DeclStore(name);
+        cursor = 0;
+        current = -1;
+        currentName = '';
+      } else if (line === 'COMMIT') {
+        if (!decls || !tableName) return undefined;
+        tables.push(makeTable(state, tableName, { file: state.file, line: tableLine }, decls));
+        decls = undefined;
+        tableName = undefined;
+      } else {
+        return undefined;
+      }
+    }
+    pos = end + 1;
+  }
+  if (decls || tables.length === 0) return undefined;
+  for (const [line, message, raw] of warnings) reportProblem(state, 'warning', line, message, raw);
+  tables.sort((a, b) => TABLE_NAMES.indexOf(a.name) - TABLE_NAMES.indexOf(b.name));
+  const ruleset: Ruleset = {
+    family: state.family,
+    format: 'iptables-save',
+    file: state.file,
+    tables: new Map(tables.map((t) => [t.name, t])),
+    diagnostics: state.diagnostics,
+    assumptions: [],
+  };
+  if (backend) ruleset.backend = backend;
+  return ruleset;
+}
+
+const CR = 13;
+const SPACE = 32;
+const DASH = 45;
+const A = 65;
+const COLON = 58;
+const BRACKET = 91;
+const COUNTERS = /^ \[(\d+):(\d+)\]\s*$/;
+
+/** 0 for `-`, 1 ACCEPT, 2 DROP, -1 otherwise. */
+function readPolicy(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n === 1 && text.charCodeAt(start) === DASH) return 0;
+  if (n === 6 && text.startsWith('ACCEPT', start)) return 1;
+  if (n === 4 && text.startsWith('DROP', start)) return 2;
+  return -1;
+}
+
+/** strcmp of `name` against text[start, start+len): negative when name sorts first. */
+function compareName(name: string, text: string, start: number, len: number): number {
+  const n = Math.min(name.length, len);
+  for (let i = 0; i < n; i++) {
+    const d = name.charCodeAt(i) - text.charCodeAt(start + i);
+    if (d !== 0) return d;
+  }
+  return name.length - len;
+}
+
+/** Growable columns of one table's chain declarations, in input order. */
+class DeclStore {
+  nameStart: Int32Array = new Int32Array(256);
+  nameLen: Int32Array = new Int32Array(256);
+  line: Int32Array = new Int32Array(256);
+  policy: Int8Array = new Int8Array(256);
+  packets: Float64Array = new Float64Array(256);
+  bytes: Float64Array = new Float64Array(256);
+  count: Int32Array = new Int32Array(256);
+  firstSeg: Int32Array = new Int32Array(256).fill(-1);
+  lastSeg: Int32Array = new Int32Array(256).fill(-1);
+  size = 0;
+  /** Declarations before this index are the table's built-in chains; the rest must be strictly sorted. */
+  firstUser = -1;
+  private text = '';
+  private readonly builtins: readonly string[];
+
+  constructor(readonly table: TableName) {
+    this.builtins = BUILTIN_CHAINS[table];
+  }
+
+  /** Adds a declaration; false when it breaks the canonical order (the fast path then gives up). */
+  declare(text: string, start: number, len: number, policy: number, packets: number, bytes: number, line: number): boolean {
+    this.text = text;
+    if (this.size === this.nameStart.length) this.grow();
+    const id = this.size;
+    if (this.firstUser < 0) {
+      const name = text.slice(start, start + len);
+      if (!this.builtins.includes(name)) this.firstUser = id;
+      else if (this.indexOfBuiltin(name) >= 0) return false; // declared twice
+    }
+    if (this.firstUser >= 0 && id > this.firstUser) {
+      // Strictly increasing by strcmp, or not canonical.
+      const prev = id - 1;
+      if (compareName(text.slice(start, start + len), text, this.nameStart[prev]!, this.nameLen[prev]!) <= 0) return false;
+    }
+    if (this.firstUser >= 0 && policy !== 0) return false; // user chains have no policy
+    this.nameStart[id] = start;
+    this.nameLen[id] = len;
+    this.policy[id] = policy;
+    this.packets[id] = packets;
+    this.bytes[id] = bytes;
+    this.line[id] = line;
+    this.size++;
+    return true;
+  }
+
+  /** True when the `-A` line's chain name at `ns` is declaration `id`'s. */
+  nameAt(id: number, text: string, ns: number, lineEnd: number): boolean {
+    const start = this.nameStart[id]!;
+    const len = this.nameLen[id]!;
+    const after = ns + len;
+    if (after > lineEnd) return false;
+    if (after < lineEnd && text.charCodeAt(after) !== SPACE) return false;
+    for (let i = 0; i < len; i++) if (text.charCodeAt(ns + i) !== text.charCodeAt(start + i)) return false;
+    return true;
+  }
+
+  getName(id: number): string {
+    return this.text.slice(this.nameStart[id]!, this.nameStart[id]! + this.nameLen[id]!);
+  }
+
+  private indexOfBuiltin(name: string): number {
+    const end = this.firstUser < 0 ? this.size : this.firstUser;
+    for (let i = 0; i < end; i++) if (this.getName(i) === name) return i;
+    return -1;
+  }
+
+  /** Declaration id of `name`, or -1. Binary search over the sorted user chains. */
+  find(text: string, name: string): number {
+    this.text = text;
+    const b = this.indexOfBuiltin(name);
+    if (b >= 0 || this.firstUser < 0) return b;
+    let lo = this.firstUser;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = compareName(name, text, this.nameStart[mid]!, this.nameLen[mid]!);
+      if (d === 0) return mid;
+      if (d < 0) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return -1;
+  }
+
+  /** The ChainIndex the lazy loader and Chain factory work from. */
+  toChainIndex(id: number): ChainIndex {
+    const idx = new ChainIndex(this.table, this.getName(id), this.line[id]!, true);
+    const p = this.policy[id];
+    idx.policy = p === 1 ? 'ACCEPT' : p === 2 ? 'DROP' : undefined;
+    idx.counters = { packets: this.packets[id]!, bytes: this.bytes[id]! };
+    idx.count = this.count[id]!;
+    idx.firstSegment = this.firstSeg[id]!;
+    idx.lastSegment = this.lastSeg[id]!;
+    return idx;
+  }
+
+  private grow(): void {
+    const n = this.nameStart.length * 2;
+    const growI32 = (a: Int32Array, fill?: number): Int32Array => {
+      const b = new Int32Array(n);
+      if (fill !== undefined) b.fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.nameStart = growI32(this.nameStart);
+    this.nameLen = growI32(this.nameLen);
+    this.line = growI32(this.line);
+    this.count = growI32(this.count);
+    this.firstSeg = growI32(this.firstSeg, -1);
+    this.lastSeg = growI32(this.lastSeg, -1);
+    const p = new Int8Array(n);
+    p.set(this.policy);
+    this.policy = p;
+    const f1 = new Float64Array(n);
+    f1.set(this.packets);
+    this.packets = f1;
+    const f2 = new Float64Array(n);
+    f2.set(this.bytes);
+    this.bytes = f2;
+  }
+}
+
+function makeTable(state: ParseState, name: TableName, source: SourceRef, decls: DeclStore): Table {
+  return { name, chains: new DeclChainMap(state.text, decls, makeChainFactory(state)), source };
+}
+
+/**
+ * `Table.chains` over a DeclStore: a real Map whose Chain objects are made on first `get`, found by binary
+ * search. Iterating makes every chain, in declaration order.
+ */
+class DeclChainMap extends Map<string, Chain> {
+  #decls: DeclStore | undefined;
+  /** Declarations not yet made into chains (by id); undefined once everything is made. */
+  #made: Uint8Array | undefined;
+  #extra = 0;
+
+  constructor(
+    private readonly text: string,
+    decls: DeclStore,
+    private readonly create: (idx: ChainIndex) => Chain,
+  ) {
+    super();
+    this.#decls = decls;
+    this.#made = new Uint8Array(decls.size);
+  }
+
+  override get(name: string): Chain | undefined {
+    const made = super.get(name);
+    if (made !== undefined || !this.#decls) return made;
+    const id = this.#decls.find(this.text, name);
+    if (id < 0 || this.#made![id]) return undefined;
+    const chain = this.create(this.#decls.toChainIndex(id));
+    this.#made![id] = 1;
+    super.set(name, chain);
+    return chain;
+  }
+
+  override has(name: string): boolean {
+    if (super.has(name)) return true;
+    if (!this.#decls) return false;
+    const id = this.#decls.find(this.text, name);
+    return id >= 0 && !this.#made![id];
+  }
+
+  override get size(): number {
+    return this.#decls ? this.#decls.size + this.#extra : super.size;
+  }
+
+  override set(name: string, chain: Chain): this {
+    if (this.#decls && !this.has(name)) this.#extra++;
+    else if (this.#decls && !super.has(name)) {
+      // Replacing a declared chain that was never made: mark it made so it is not made again.
+      const id = this.#decls.find(this.text, name);
+      if (id >= 0) this.#made![id] = 1;
+    }
+    return super.set(name, chain);
+  }
+
+  override delete(name: string): boolean {
+    if (this.#decls) {
+      const id = this.#decls.find(this.text, name);
+      if (id >= 0 && !this.#made![id]) {
+        this.#made![id] = 1;
+        this.#extra--;
+        return true;
+      }
+    }
+    return super.delete(name);
+  }
+
+  override clear(): void {
+    this.#decls = undefined;
+    this.#made = undefined;
+    this.#extra = 0;
+    super.clear();
+  }
+
+  override keys(): MapIterator<string> {
+    this.#materialize();
+    return super.keys();
+  }
+
+  override values(): MapIterator<Chain> {
+    this.#materialize();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[string, Chain]> {
+    this.#materialize();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, Chain]> {
+    return this.entries();
+  }
+
+  override forEach(callback: (value: Chain, key: string, map: Map<string, Chain>) => void, thisArg?: unknown): void {
+    this.#materialize();
+    super.forEach(callback, thisArg);
+  }
+
+  /** Makes every chain; the map ends up in declaration order, with chains added by callers after. */
+  #materialize(): void {
+    const decls = this.#decls;
+    if (!decls) return;
+    const made = this.#made!;
+    this.#decls = undefined;
+    this.#made = undefined;
+    this.#extra = 0;
+    const existing = new Map<string, Chain>(super.entries());
+    super.clear();
+    for (let id = 0; id < decls.size; id++) {
+      const name = decls.getName(id);
+      const chain = existing.get(name);
+      if (chain !== undefined) {
+        existing.delete(name);
+        super.set(name, chain);
+      } else if (!made[id]) {
+        super.set(name, this.create(decls.toChainIndex(id)));
+      }
+    }
+    for (const [k, v] of existing) super.set(k, v);
+  }
+}
