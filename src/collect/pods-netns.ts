@@ -34,6 +34,8 @@ export interface NetnsSection {
 export interface PodNetnsCaptureInput {
   sandboxId: string;
   entry: NetnsEntry;
+  /** The namespace path as the node names it (without a `/host` root), for the header. */
+  netnsPath?: string;
   link: NetnsSection;
   addr: NetnsSection;
 }
@@ -69,7 +71,8 @@ export function listNetnsCommand(entry: NetnsEntry, what: 'link' | 'addr'): stri
 export function formatPodNetnsCapture(input: PodNetnsCaptureInput): string {
   const lines = [POD_NETNS_MAGIC, `# sandbox-id: ${input.sandboxId}`];
   if (input.entry.pid !== undefined) lines.push(`# pid: ${input.entry.pid}`);
-  if (input.entry.netnsPath !== undefined) lines.push(`# netns: ${input.entry.netnsPath}`);
+  const netnsPath = input.netnsPath ?? input.entry.netnsPath;
+  if (netnsPath !== undefined) lines.push(`# netns: ${netnsPath}`);
   let text = lines.join('\n') + '\n';
   for (const [what, section] of [['link', input.link], ['addr', input.addr]] as const) {
     text += `# --- ip -o ${what} (exit ${section.exitCode ?? 'none'}): ${section.command.join(' ')}\n`;

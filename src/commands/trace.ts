@@ -99,6 +99,9 @@ export default class Trace extends Command {
       multipleNonGreedy: true,
       delimiter: ',',
     }),
+    'in-iface': Flags.string({
+      summary: 'Interface the packet arrives on (for -i matches). Default: eth0 for a client outside the pod network, unknown for a pod.',
+    }),
     from: Flags.string({
       char: 'f',
       summary: 'iptables-save dump to trace against (- for stdin). Default: run iptables-save here.',
@@ -149,6 +152,7 @@ export default class Trace extends Command {
           protocol: flags.proto,
           src: flags.src,
           nodeIps: flags['node-ip'],
+          ...(flags['in-iface'] === undefined ? {} : { inInterface: flags['in-iface'] }),
         },
       );
     } catch (error) {

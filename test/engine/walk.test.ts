@@ -276,3 +276,31 @@ describe('tracePacket: routing and NAT once', () => {
     expect(r.branches[0]!.path.at(-1)!.kind).toBe('policy');
   });
 });
+
+describe('tracePacket: undecidable forks that do not matter', () => {
+  test('two sides of an unknown -i that end the same way are merged and labelled "same outcome either way"', () => {
+    const text = dump({
+      nat: ':PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n-A PREROUTING -j DOCKER\n-A DOCKER -i docker0 -j RETURN',
+    });
+    const p = packet('10.0.0.1', 80);
+    p.inInterface = undefined;
+    const r = trace(text, p);
+    expect(r.branches).toHaveLength(1);
+    expect(r.branches[0]!.given).toEqual([]);
+    expect(r.branches[0]!.conditions.join(' ')).toMatch(/input interface unknown.*same outcome either way/);
+  });
+
+  test('forks that lead to different outcomes are kept, each with its condition in `given`', () => {
+    const text = dump({
+      filter: ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -i docker0 -j DROP',
+    });
+    const p = packet('10.0.0.1', 80);
+    p.inInterface = undefined;
+    const r = trace(text, p);
+    expect(r.branches.map((b) => b.verdict).sort()).toEqual(['ACCEPT', 'DROP']);
+    for (const b of r.branches) {
+      expect(b.given).toHaveLength(1);
+      expect(b.probability).toBe(1);
+    }
+  });
+});

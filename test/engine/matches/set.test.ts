@@ -96,3 +96,13 @@ describe('unknown paths', () => {
     expect(run('-m set --match-set MAC src', {})).toMatchObject({ kind: 'unknown', notUnderstood: true });
   });
 });
+
+describe('set: a set listed without members (ipset list -t)', () => {
+  const terse: IpSet = { ...makeSet('T', 'hash:ip', []), membersOmitted: true };
+  const terseCtx = makeContext({ ipsets: new Map([['T', terse]]) });
+  test.each([['-m set --match-set T dst'], ['-m set ! --match-set T dst']])('%s is unknown, never decided', (raw) => {
+    const r = evaluateMatch(raw, makePacket({ dst: '10.96.0.1' }), terseCtx);
+    expect(summarize(r)).toBe('unknown');
+    expect(r.kind === 'unknown' && r.reason).toMatch(/members were not captured/);
+  });
+});
