@@ -45,15 +45,21 @@ const SKIPPED_FOLDERS = new Set(['logs']);
 const MAX_DEPTH = 3;
 const GZIP_MAGIC = [0x1f, 0x8b];
 
+/** Options of {@link openDumpInput}. */
+export interface OpenDumpOptions {
+  /** Name used in labels instead of the folder's path (`<live>` for a live collection's temporary folder). */
+  displayAs?: string;
+}
+
 /** Opens `from`. Throws {@link InputError} when it does not exist, cannot be read, or is a broken archive. */
-export async function openDumpInput(from: string): Promise<OpenedInput> {
+export async function openDumpInput(from: string, options: OpenDumpOptions = {}): Promise<OpenedInput> {
   let info;
   try {
     info = await stat(from);
   } catch (error) {
     throw new InputError({ file: from, line: 0 }, describeFsError(error));
   }
-  if (info.isDirectory()) return openFolder(from, from, 'folder', async () => undefined, []);
+  if (info.isDirectory()) return openFolder(from, options.displayAs ?? from, 'folder', async () => undefined, []);
 
   const head = await readHead(from);
   const gzipped = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
@@ -144,7 +150,7 @@ async function openFolder(
     prefix = `${prefix}${only.name}/`;
   }
   const files: DumpFile[] = [];
-  const label = (rel: string): string => (kind === 'archive' ? `${from}(${prefix}${rel})` : join(from, prefix, rel));
+  const label = (rel: string): string => (kind === 'archive' ? `${from}(${prefix}${rel})` : `${join(from, prefix, rel)}`);
   await walk(base, '', 0, files, label);
   files.sort((a, b) => a.rel.localeCompare(b.rel));
   const opened: OpenedInput = { kind, from, files, diagnostics, close };
