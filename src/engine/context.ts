@@ -14,6 +14,16 @@ export interface NodeContext {
   localAddressesComplete: boolean;
   /** ipsets by name; a set not here makes `-m set` evaluate to unknown. */
   ipsets: Map<string, IpSet>;
+  /**
+   * Contents of xt_recent lists (`/proc/net/xt_recent/NAME`: the addresses in each), when captured. Without
+   * them, `-m recent --rcheck/--update` is decided by `recentDefault`.
+   */
+  recentLists?: Map<string, Set<string>>;
+  /**
+   * What to take for a recent list that was not captured: `empty` (the client's first connection, the
+   * question an SRE usually asks, said as an assumption) or `unknown` (fork on every check). Default `empty`.
+   */
+  recentDefault?: 'empty' | 'unknown';
   /** Routing: which interface a destination leaves by. Undefined result = unknown. */
   routeOutInterface?: (dst: string) => string | undefined;
 }

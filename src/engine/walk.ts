@@ -592,7 +592,7 @@ class Walker {
   private isLocal(address: string): boolean {
     if (this.node.localAddresses.some((c) => cidrContains(c, address))) return true;
     if (!this.node.localAddressesComplete) {
-      this.assumptions.add(describeLocalAssumption(address));
+      this.assumptions.add(describeLocalAssumption());
     }
     return false;
   }

@@ -40,7 +40,7 @@ describe('traceQuery: what it assumes, and says', () => {
       src: '192.168.49.100',
       nodeIps: ['192.168.49.3'],
     });
-    expect(r.assumptions.filter((a) => /not to be an address of this node/.test(a))).toEqual([]);
+    expect(r.assumptions.filter((a) => /own addresses are not known/.test(a))).toEqual([]);
     expect(r.assumptions.some((a) => /local addresses are taken to be 192\.168\.49\.3, 127\.0\.0\.0\/8/.test(a))).toBe(true);
     expect(r.outcomes).toHaveLength(1);
     expect(r.outcomes[0]!.verdict).toBe('DROP');
@@ -140,5 +140,13 @@ describe('traceQuery: IPv6', () => {
     const r = traceQuery({ text, file: 'v6.rules' }, { destination: 'fd00:10:96::10', port: 80, src: 'fd00:10:244::9' });
     expect(r.outcomes).toHaveLength(1);
     expect(r.outcomes[0]!.destination).toBe('[fd00:10:244::5]:8080');
+  });
+});
+
+describe('traceQuery: without --node-ip the unknown node addresses are said once', () => {
+  test('one assumption line, not one per address', () => {
+    const r = traceQuery(sample('three-endpoints.rules'), { destination: '10.105.120.204', port: 30050, src: '172.17.0.9' });
+    expect(r.outcomes).toHaveLength(3);
+    expect(r.assumptions.filter((a) => /own addresses are not known/.test(a))).toHaveLength(1);
   });
 });

@@ -49,8 +49,8 @@ function isLoopback(address: AddressValue): boolean {
  * The assumption said when an address is not in an incomplete LOCAL list. Exported so the walker and
  * renderer use one wording.
  */
-export function describeLocalAssumption(address: string): string {
-  return `${address} assumed not to be an address of this node (node addresses not collected; pass --node-ip if it is)`;
+export function describeLocalAssumption(): string {
+  return "the node's own addresses are not known (pass --node-ip): addresses other than loopback are taken as not the node's";
 }
 
 type Side = 'src' | 'dst';
@@ -82,7 +82,7 @@ function compileTypeTest(types: readonly AddressType[], side: Side, negated: boo
     if (!a) return NOT_MATCHED;
     let local = isLocalAddress(a, ctx.node);
     let assumption: string | undefined;
-    if (!local && !ctx.node.localAddressesComplete && wantsLocalOrUnicast) assumption = describeLocalAssumption(text);
+    if (!local && !ctx.node.localAddressesComplete && wantsLocalOrUnicast) assumption = describeLocalAssumption();
     if (local && limit) {
       const iface = limit === 'in' ? p.inInterface : p.outInterface;
       if (iface === 'lo' && isLoopback(a)) local = true;

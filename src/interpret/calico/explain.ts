@@ -3,7 +3,6 @@
  * simulator recipe): which workload a dispatch rule leads to, which policy or profile a jump runs, what a
  * policy rule matches (ipsets resolved to members and pods) and does, and why a packet was dropped.
  */
-import { formatMark } from '../../engine/matches/values.js';
 import type { IpSet } from '../../model/ipset.js';
 import type { Pod } from '../../model/pod.js';
 import type { Rule } from '../../model/rule.js';
@@ -89,7 +88,7 @@ function findChain(ruleset: Ruleset, chain: string) {
 function identityLabel(id: ChainIdentity): string {
   const what = id.kind === 'group' ? 'policy group' : id.kind;
   if (id.from !== 'unknown') return `${what} ${id.name}`;
-  return `${what} ${id.name} (name hashed and no identifying comment in this Calico version; pass the policy list to resolve it)`;
+  return `${what} ${id.name} (hashed name; this Calico version writes no comment naming it)`;
 }
 
 /** "Start of tier security" / "End of tier security. Drop if …" → `security`; "Start of policies" → `default`. */
@@ -362,7 +361,7 @@ export function listCalicoFindings(result: TraceResult, context: CalicoContext):
         .filter((s) => s.chain === last.chain && s.ruleRef && listTargetChain(s.ruleRef.target))
         .map((s) => getChainIdentity(listTargetChain(s.ruleRef!.target)!, context))
         .filter((id): id is ChainIdentity => id !== undefined && id.kind !== 'profile')
-        .map((id) => (id.from === 'unknown' ? id.name : id.name));
+        .map((id) => id.name);
       const tier = tierOf(comment);
       const policies = ran.length ? `${ran.join(', ')} did not accept it` : 'no policy of the tier matched it';
       add({
@@ -397,9 +396,4 @@ export function listCalicoFindings(result: TraceResult, context: CalicoContext):
     }
   }
   return findings;
-}
-
-/** The mark bits a branch's final mark has, for reports. */
-export function describeFinalMark(mark: number, layout: MarkLayout): string {
-  return `${formatMark(mark)}`;
 }

@@ -42,7 +42,7 @@ describe('incomplete LOCAL list', () => {
     expect(evaluateMatch(raw, makePacket({ dst }), ctx)).toEqual({
       kind: 'bool',
       value: expected,
-      assumption: `${dst} assumed not to be an address of this node (node addresses not collected; pass --node-ip if it is)`,
+      assumption: "the node's own addresses are not known (pass --node-ip): addresses other than loopback are taken as not the node's",
     });
   });
 

@@ -1,0 +1,67 @@
+import { Command, Flags } from '@oclif/core';
+import { collectDump } from '../collect/dump-write.js';
+import { describeRecord } from '../collect/live.js';
+import { renderCollectScript } from '../collect/script.js';
+import { summarizeCollection, type CollectSummary } from '../collect/summary.js';
+
+/** Exit code when the dump could not be written at all. */
+const FAILURE_EXIT = 1;
+
+/** `knetdbg collect`: capture this node's rules, sets, conntrack, addresses and routes into a dump. */
+export default class Collect extends Command {
+  static override summary = "Capture this node's network state into a dump for offline analysis.";
+
+  static override description = [
+    'Runs read-only commands on this node (iptables-save -c and ip6tables-save -c for both backends, ipset list, conntrack -L, ip -j addr/route, ip rule, nft list ruleset, /proc/sys values) and writes each output to its own file, plus meta.json with the hostname, kernel, tool versions and, per source, the exact command, exit status, duration and stderr.',
+    'A missing tool or a failing command is recorded and the rest is still captured. Nothing on the node is changed. Needs root for the netfilter tools.',
+    'Analyse the dump anywhere with `knetdbg trace … --from <dump>`. On a node without Node.js, `--script` prints a POSIX sh script that writes the same dump with standard tools.',
+  ].join('\n\n');
+
+  static override examples = [
+    { description: 'Capture into a tarball.', command: '<%= config.bin %> <%= command.id %> -o node-dump.tar.gz' },
+    { description: 'Capture into a folder.', command: '<%= config.bin %> <%= command.id %> -o node-dump/' },
+    {
+      description: 'Capture a node without Node.js (binary-safe: no -t).',
+      command:
+        '<%= config.bin %> <%= command.id %> --script > collect.sh && kubectl debug node/NODE --profile=sysadmin -i --image=busybox -- chroot /host sh -s - < collect.sh > node-dump.tar.gz',
+    },
+  ];
+
+  static override enableJsonFlag = true;
+
+  static override flags = {
+    output: Flags.string({
+      char: 'o',
+      summary: 'Where to write: NAME.tar.gz (or .tgz) for an archive, anything else for a folder (new or empty).',
+    }),
+    script: Flags.boolean({
+      summary: 'Print a POSIX sh script that writes the same dump without Node.js, and exit.',
+      default: false,
+    }),
+  };
+
+  /** Collects (or prints the script); the returned summary is exactly what `--json` prints. */
+  async run(): Promise<CollectSummary | { script: string }> {
+    const { flags } = await this.parse(Collect);
+    if (flags.script) {
+      const script = renderCollectScript();
+      if (!this.jsonEnabled()) process.stdout.write(script);
+      return { script };
+    }
+    let summary: CollectSummary;
+    try {
+      const result = await collectDump({
+        ...(flags.output !== undefined ? { output: flags.output } : {}),
+        onProgress: (line) => this.logToStderr(`  ${line}`),
+      });
+      summary = summarizeCollection(result);
+    } catch (error) {
+      return this.error(`cannot write the dump: ${(error as Error).message}`, { exit: FAILURE_EXIT });
+    }
+    if (!this.jsonEnabled()) {
+      for (const s of summary.sources) if (s.status !== 'ok' && s.importance === 'core') this.warn(describeRecord(s.record));
+      this.log(summary.output);
+    }
+    return summary;
+  }
+}
