@@ -171,7 +171,9 @@ read_sysctl() {
   for key in "$@"; do
     total=$((total + 1))
     path="/proc/sys/$(printf '%s' "$key" | tr . /)"
-    if [ -r "$path" ] && IFS= read -r value < "$path"; then
+    # cat, not the `read` builtin: shells read byte by byte, and the kernel's proc_dointvec answers a read at a
+    # non-zero offset with EOF, so `read` gets only the first digit (262144 -> "2").
+    if value=$(cat "$path" 2> /dev/null); then
       printf '%s = %s\n' "$key" "$value"
     else
       bad=$((bad + 1))

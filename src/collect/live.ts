@@ -98,7 +98,8 @@ export async function collectLive(options: CollectLiveOptions): Promise<LiveColl
 
 /** One line of progress: `iptables-save -c: ok, 1234 bytes, 12 ms` / `nft list ruleset: not found`. */
 export function describeRecord(record: SourceRecord): string {
-  const what = record.command.join(' ');
+  // A /proc/sys read lists ten paths; name the folder instead.
+  const what = record.command[0] === 'read' ? `read /proc/sys (${record.command.length - 1} keys)` : record.command.join(' ');
   if (record.error !== undefined) return `${what}: ${record.error} (${record.durationMs} ms)`;
   return `${what}: ok (${record.durationMs} ms)`;
 }

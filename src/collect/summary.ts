@@ -6,16 +6,11 @@ import type { SourceRecord } from '../model/snapshot.js';
 import type { CollectDumpResult, DumpFormat } from './dump-write.js';
 import { getSource, type SourceImportance } from './sources.js';
 
-/** One source's outcome. */
-export interface CollectSourceStatus {
-  id: string;
+/** One source's outcome: its meta.json record plus a status. */
+export interface CollectSourceStatus extends SourceRecord {
   /** `ok`: exit 0; `failed`: ran but failed or timed out; `missing`: the tool is not installed. */
   status: 'ok' | 'failed' | 'missing';
   importance: SourceImportance;
-  file?: string;
-  error?: string;
-  durationMs: number;
-  record: SourceRecord;
 }
 
 /** What `knetdbg collect --json` prints. */
@@ -35,20 +30,11 @@ export function summarizeCollection(result: CollectDumpResult): CollectSummary {
     output: result.output,
     format: result.format,
     capturedAt: meta.capturedAt,
-    sources: meta.sources.map((record) => {
-      const status: CollectSourceStatus['status'] =
-        record.error === 'not found' ? 'missing' : record.error !== undefined || record.exitCode !== 0 ? 'failed' : 'ok';
-      const s: CollectSourceStatus = {
-        id: record.id,
-        status,
-        importance: getSource(record.id)?.importance ?? 'extra',
-        durationMs: record.durationMs,
-        record,
-      };
-      if (record.file !== undefined) s.file = record.file;
-      if (record.error !== undefined) s.error = record.error;
-      return s;
-    }),
+    sources: meta.sources.map((record) => ({
+      ...record,
+      status: record.error === 'not found' ? 'missing' : record.error !== undefined || record.exitCode !== 0 ? 'failed' : 'ok',
+      importance: getSource(record.id)?.importance ?? 'extra',
+    })),
   };
   if (meta.hostname !== undefined) summary.hostname = meta.hostname;
   if (meta.kernel !== undefined) summary.kernel = meta.kernel;

@@ -59,7 +59,7 @@ export default class Collect extends Command {
       return this.error(`cannot write the dump: ${(error as Error).message}`, { exit: FAILURE_EXIT });
     }
     if (!this.jsonEnabled()) {
-      for (const s of summary.sources) if (s.status !== 'ok' && s.importance === 'core') this.warn(describeRecord(s.record));
+      for (const s of summary.sources) if (s.status !== 'ok' && s.importance === 'core') this.warn(describeRecord(s));
       this.log(summary.output);
     }
     return summary;

@@ -16,6 +16,10 @@ import {
   loadServiceList,
 } from './kube-proxy/index.js';
 import type { Finding, PathStep, TraceOutcome, TraceReport } from './report.js';
+import { listFlowEntries, type SnapshotView, viewSnapshot } from './node-context.js';
+import type { NodeSnapshot } from '../model/snapshot.js';
+import type { Pod } from '../model/pod.js';
+import { formatConntrackEntry } from './conntrack-view.js';
 
 /** The rules to trace over, as text, with the file they came from (for line references). */
 export interface TraceInput {
@@ -23,6 +27,8 @@ export interface TraceInput {
   file: string;
   /** `kubectl get svc -A -o json`, to name services when rule comments are missing. */
   servicesJson?: { text: string; file: string };
+  /** The node's addresses, routes, ipsets, pods and conntrack entries, when captured (src/collect). */
+  snapshot?: NodeSnapshot;
 }
 
 /** What to trace: a new connection to `destination[:port]`. */
@@ -58,41 +64,51 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const catalog = input.servicesJson ? loadServiceList(input.servicesJson.text, input.servicesJson.file) : undefined;
   const index = buildServiceIndex(ruleset, catalog);
 
-  const local: Cidr[] = [parseCidr(LOOPBACK[family])!];
+  const view = input.snapshot ? viewSnapshot(input.snapshot, family) : undefined;
+  if (view) assumptions.push(...view.assumptions);
+  const local: Cidr[] = view ? [...view.node.localAddresses] : [parseCidr(LOOPBACK[family])!];
   for (const ip of query.nodeIps ?? []) {
     const c = parseCidr(ip);
     if (!c) throw new InputError({ file: '<arguments>', line: 0 }, `--node-ip "${ip}" is not an IP address`);
     local.push(c);
   }
-  const destinationIsNodePort = guessNodePortDestination(index, query, protocol);
+  const destinationIsNodePort = view?.node.localAddressesComplete ? undefined : guessNodePortDestination(index, query, protocol);
   if (destinationIsNodePort) {
     local.push(parseCidr(query.destination)!);
     assumptions.push(destinationIsNodePort);
   }
   const nodeIpsGiven = (query.nodeIps?.length ?? 0) > 0;
-  if (nodeIpsGiven) {
+  if (nodeIpsGiven && !view?.node.localAddressesComplete) {
     assumptions.push(
       `the node's local addresses are taken to be ${[...(query.nodeIps ?? []), LOOPBACK[family]].join(', ')} (--node-ip); others it may have (bridge, tunnel addresses) are not known`,
     );
   }
-  const node: NodeContext = { localAddresses: local, localAddressesComplete: nodeIpsGiven, ipsets: new Map() };
+  const node: NodeContext = view
+    ? { ...view.node, localAddresses: local, localAddressesComplete: view.node.localAddressesComplete || nodeIpsGiven }
+    : { localAddresses: local, localAddressesComplete: nodeIpsGiven, ipsets: new Map() };
 
   let source = query.src;
   let sourceAssumed = false;
   if (source === undefined) {
-    source = pickPodSource(clusterCidrs(ruleset), family, index.endpointAddresses(query.destination, query.port, protocol));
+    const endpoints = index.endpointAddresses(query.destination, query.port, protocol);
+    const pod = pickSnapshotPod(input.snapshot, family, endpoints);
+    source = pod ? pod.ips.find((ip) => parseAddress(ip)?.family === family)! : pickPodSource(clusterCidrs(ruleset), family, endpoints);
     sourceAssumed = true;
-    assumptions.push(`source ${source} assumed: a pod of this cluster (pass --src to trace another client)`);
+    assumptions.push(
+      pod
+        ? `source ${source} assumed: pod ${pod.namespace}/${pod.name} on this node (pass --src to trace another client)`
+        : `source ${source} assumed: a pod of this cluster (pass --src to trace another client)`,
+    );
   } else if (!parseAddress(source)) {
     throw new InputError({ file: '<arguments>', line: 0 }, `--src "${source}" is not an IP address`);
   }
   const origin = local.some((c) => cidrContains(c, source!)) ? 'local' : 'remote';
   const podCidrs = clusterCidrs(ruleset);
-  const inInterface = origin === 'local' ? '' : chooseInInterface(query, source, podCidrs, sourceAssumed, assumptions);
+  const inInterface = origin === 'local' ? '' : chooseInInterface(query, source, podCidrs, sourceAssumed, assumptions, view);
   if (origin === 'local') {
     assumptions.push(`${source} is a local address: the packet is sent by the node itself and starts on OUTPUT`);
   }
-  assumptions.push('new connection: no existing conntrack entry, packet mark 0 (NAT rules are consulted for the first packet only)');
+  assumptions.push('new connection: the first packet, mark 0 (NAT rules are consulted for the first packet only; existing entries are listed below when captured)');
 
   const packet: Packet = {
     family,
@@ -117,7 +133,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const result = tracePacket(ruleset, packet, origin, node);
   for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
 
-  const outcomes = result.branches.map((b) => toOutcome(b, index));
+  const outcomes = result.branches.map((b) => toOutcome(b, index, view));
   const findings: Finding[] = [
     ...ruleset.diagnostics.map((d) => ({
       severity: d.severity,
@@ -127,6 +143,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     })),
     ...result.problems.map(problemFinding),
     ...listFindings(result, index, ruleset),
+    ...(input.snapshot ? listSnapshotFindings(input.snapshot, outcomes, query, protocol, index.endpointAddresses(query.destination, query.port, protocol)) : []),
   ];
   return {
     schemaVersion: 1,
@@ -146,8 +163,13 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   };
 }
 
-function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>): TraceOutcome {
+function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>, view: SnapshotView | undefined): TraceOutcome {
   const named = describeBranch(b, index);
+  const pod = view?.getPodByIp(b.packet.dst);
+  if (pod) {
+    // `default/nginx-7d9f… (10.244.2.2, cali…)`: the pod behind the endpoint, from the node's pod list.
+    named.endpoint = `${pod.namespace}/${pod.name} (${b.packet.dst}${pod.hostInterface ? `, ${pod.hostInterface}` : ''})`;
+  }
   const path: PathStep[] = b.path.map((s) => ({
     hook: s.hook,
     table: s.table,
@@ -190,10 +212,19 @@ function chooseInInterface(
   podCidrs: Cidr[],
   sourceAssumed: boolean,
   assumptions: string[],
+  view: SnapshotView | undefined,
 ): string | undefined {
   if (query.inInterface !== undefined) {
     assumptions.push(`${source} arrives on ${query.inInterface} (--in-iface) and starts on PREROUTING`);
     return query.inInterface;
+  }
+  const arrival = view?.arrivalInterface(source);
+  if (arrival !== undefined) {
+    const pod = view?.getPodByIp(source);
+    assumptions.push(
+      `${source}${pod ? ` (${pod.namespace}/${pod.name})` : ''} arrives on ${arrival}: the interface the node routes ${source} through (reverse path), and starts on PREROUTING`,
+    );
+    return arrival;
   }
   const isPod = sourceAssumed || podCidrs.some((c) => cidrContains(c, source));
   if (isPod) {
@@ -246,4 +277,60 @@ function pickPodSource(cidrs: Cidr[], family: Family, endpoints: string[]): stri
     if (!taken.has(candidate)) return candidate;
   }
   return formatAddress(family, cidr.network + 1n);
+}
+
+/** A pod of the snapshot to use as the default source: on this node, not an endpoint of the service. */
+function pickSnapshotPod(snapshot: NodeSnapshot | undefined, family: Family, endpoints: string[]): Pod | undefined {
+  if (!snapshot) return undefined;
+  const taken = new Set(endpoints);
+  return [...snapshot.pods]
+    .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))
+    .find((p) => p.ips.some((ip) => parseAddress(ip)?.family === family && !taken.has(ip)));
+}
+
+/**
+ * What the node's captured state adds: existing conntrack entries of the traced flow (an established
+ * connection or UDP flow pinned to an endpoint that is gone keeps going there until it expires), sysctls
+ * that change the path, both iptables backends holding rules, sources that were not captured.
+ */
+function listSnapshotFindings(
+  snapshot: NodeSnapshot,
+  outcomes: TraceOutcome[],
+  query: TraceQueryOptions,
+  protocol: string,
+  endpoints: string[],
+): Finding[] {
+  const findings: Finding[] = [];
+  const flows = listFlowEntries(snapshot.conntrack, protocol, query.destination, query.port);
+  if (flows.length > 0) {
+    const current = new Set([...endpoints, ...outcomes.map((o) => o.destination.replace(/^\[?([^\]]+?)\]?:\d+$/, '$1'))]);
+    const stale = flows.filter((e) => e.reply.src !== e.original.dst && !current.has(e.reply.src));
+    findings.push({
+      severity: 'info',
+      code: 'conntrack-entries',
+      message: `${flows.length} existing conntrack entr${flows.length === 1 ? 'y' : 'ies'} for ${protocol} ${query.destination}${query.port ? `:${query.port}` : ''}; their packets skip the nat rules and keep their endpoint: ${flows.slice(0, 5).map(formatConntrackEntry).join('; ')}${flows.length > 5 ? ` (+${flows.length - 5} more)` : ''}`,
+    });
+    for (const e of stale.slice(0, 10)) {
+      findings.push({
+        severity: 'warning',
+        code: 'conntrack-stale-endpoint',
+        message: `conntrack entry pinned to ${e.reply.src}${e.reply.sport ? `:${e.reply.sport}` : ''}, which is not an endpoint in the current rules: ${protocol === 'udp' ? 'this UDP flow keeps going to a pod that no longer serves it until the entry expires' : 'this connection stays on the old endpoint until it closes or expires'} (${e.timeout ?? '?'} s left; clear it with conntrack -D)${e.source ? ` [${e.source.file}:${e.source.line}]` : ''}`,
+        ...(e.source ? { line: e.source.line } : {}),
+      });
+    }
+  }
+  if (snapshot.sysctls['net.ipv4.ip_forward'] === '0' && outcomes.some((o) => o.disposition === 'forwarded')) {
+    findings.push({
+      severity: 'error',
+      code: 'ip-forward-disabled',
+      message: 'net.ipv4.ip_forward = 0 on this node: forwarded packets (to pods on other interfaces) are dropped by the kernel before FORWARD',
+    });
+  }
+  for (const m of snapshot.missing) {
+    findings.push({ severity: 'info', code: 'source-missing', message: `not in the snapshot: ${m.id} (${m.why})` });
+  }
+  for (const d of snapshot.diagnostics) {
+    findings.push({ severity: d.severity, code: 'snapshot', message: `${d.source.file}${d.source.line ? `:${d.source.line}` : ''}: ${d.message}`, ...(d.source.line ? { line: d.source.line } : {}) });
+  }
+  return findings;
 }

@@ -110,7 +110,7 @@ export function parseCrictlPods(text: string, file: string, options: LineParseOp
     const meta = isObject(item) && isObject(item['metadata']) ? item['metadata'] : undefined;
     const name = meta ? str(meta['name']) : undefined;
     const namespace = meta ? str(meta['namespace']) : undefined;
-    const at = id === undefined ? -1 : text.indexOf(`"${id}"`, searchFrom);
+    const at = id === undefined ? -1 : findIdKey(text, id, searchFrom);
     if (at >= 0) searchFrom = at + 1;
     const line = at >= 0 ? lineAt(text, at) : 1;
     if (!isObject(item) || id === undefined || name === undefined || namespace === undefined) {
@@ -142,7 +142,7 @@ export function parseCrictlInspectp(text: string, file: string, options: LinePar
   objects.forEach((obj, i) => {
     const status = isObject(obj) && isObject(obj['status']) ? obj['status'] : undefined;
     const id = status ? str(status['id']) : undefined;
-    const at = id === undefined ? -1 : text.indexOf(`"${id}"`, searchFrom);
+    const at = id === undefined ? -1 : findIdKey(text, id, searchFrom);
     if (at >= 0) searchFrom = at + 1;
     const line = at >= 0 ? lineAt(text, at) : 1;
     if (!status || id === undefined) {
@@ -239,6 +239,16 @@ function readCniResult(value: unknown): CniResultInterface[] | undefined {
     out.push(iface);
   }
   return out;
+}
+
+/**
+ * Offset of `"id": "<id>"` at or after `from`. The id alone is not enough: containerd repeats it before
+ * `status` (the `io.kubernetes.cri.sandbox-id` annotation, `snapshotKey`).
+ */
+function findIdKey(text: string, id: string, from: number): number {
+  const re = new RegExp(`"id"\\s*:\\s*"${id.replace(/[^0-9A-Za-z_-]/g, '\\$&')}"`, 'g');
+  re.lastIndex = from;
+  return re.exec(text)?.index ?? -1;
 }
 
 function readState(value: unknown): string | undefined {

@@ -223,37 +223,47 @@ export interface KnownPolicy {
   kind?: string;
 }
 
+/** A policy ID felix may have hashed into a chain name, with the policy name that era shows. */
+export interface PolicyIdCandidate {
+  /** The suffix fed to GetLengthLimitedID: `default/knp.default.allow-db-access`, `default/shop/knp.default.x`, `knp/shop/x`. */
+  id: string;
+  /** The policy as Calico names it in that era: `default/knp.default.allow-db-access`, `knp/shop/x` → `shop/x`. */
+  name: string;
+}
+
 /**
  * Every chain-name suffix (policy ID) felix may have used for a policy, per era (calico.md §2.3):
  * ≤3.28 `<ns>/<name>` (KNP name `knp.default.<name>`), 3.29–3.31 `<tier>/<ns>/<name>`, 3.32+
  * `<kind>/<ns>/<name>` (KNP names unprefixed).
  */
-export function listPolicyIdCandidates(policy: KnownPolicy): string[] {
+export function listPolicyIdCandidates(policy: KnownPolicy): PolicyIdCandidate[] {
   const ns = policy.namespace;
   const tier = policy.tier ?? 'default';
   const knpName = policy.name.startsWith('knp.default.') ? policy.name : `knp.default.${policy.name}`;
   const plainName = policy.name.replace(/^knp\.default\./, '');
   const names = policy.name.includes('.') ? [policy.name] : [policy.name, knpName];
-  const out = new Set<string>();
+  const out = new Map<string, string>();
+  const qualified = (n: string): string => (ns ? `${ns}/${n}` : n);
   for (const n of names) {
-    out.add(ns ? `${ns}/${n}` : n);
-    out.add(ns ? `${tier}/${ns}/${n}` : `${tier}/${n}`);
+    out.set(qualified(n), qualified(n));
+    out.set(`${tier}/${qualified(n)}`, qualified(n));
   }
   const kind = policy.kind ?? (policy.name.startsWith('knp.default.') || !policy.name.includes('.') ? 'knp' : ns ? 'np' : 'gnp');
-  out.add(ns ? `${kind}/${ns}/${kind === 'knp' ? plainName : policy.name}` : `${kind}/${policy.name}`);
-  return [...out];
+  const modern = kind === 'knp' ? plainName : policy.name;
+  out.set(`${kind}/${qualified(modern)}`, qualified(modern));
+  return [...out].map(([id, name]) => ({ id, name }));
 }
 
 /**
  * Finds which known policy a (possibly hashed) cali-pi-/cali-po- chain belongs to, by recomputing the
- * chain name of every candidate ID. Returns the ID that produced it.
+ * chain name of every candidate ID. Returns the ID that produced it and the name that era uses.
  */
-export function matchPolicyChain(chain: string, policies: readonly KnownPolicy[]): { policy: KnownPolicy; id: string } | undefined {
+export function matchPolicyChain(chain: string, policies: readonly KnownPolicy[]): { policy: KnownPolicy; id: string; name: string } | undefined {
   const c = classifyCalicoChain(chain);
   if (!c || (c.kind !== 'policy-inbound' && c.kind !== 'policy-outbound')) return undefined;
   for (const policy of policies) {
-    for (const id of listPolicyIdCandidates(policy)) {
-      if (lengthLimitedChainName(c.registered, id) === chain) return { policy, id };
+    for (const candidate of listPolicyIdCandidates(policy)) {
+      if (lengthLimitedChainName(c.registered, candidate.id) === chain) return { policy, ...candidate };
     }
   }
   return undefined;

@@ -72,11 +72,7 @@ export function getChainIdentity(chain: string, context: Pick<CalicoContext, 'ru
   const plain = c.policyName ?? c.profileName;
   if (plain) return { name: plain, kind, direction, from: 'chain-name' };
   const match = context.policies ? matchPolicyChain(chain, context.policies) : undefined;
-  if (match) {
-    const p = match.policy;
-    const name = p.namespace ? `${p.namespace}/${p.name}` : p.name;
-    return { name, kind, direction, from: 'hash-match' };
-  }
+  if (match) return { name: match.name, kind, direction, from: 'hash-match' };
   return { name: chain, kind, direction, from: 'unknown' };
 }
 
@@ -357,11 +353,15 @@ export function listCalicoFindings(result: TraceResult, context: CalicoContext):
     const dir = c?.kind === 'to-workload' ? 'ingress' : 'egress';
     const flow = `${branch.packet.ct.origSrc} → ${branch.originalDestination.address}${branch.originalDestination.port !== undefined ? `:${branch.originalDestination.port}` : ''}`;
     if (comment !== undefined && /Drop if no policies passed packet$/.test(comment)) {
-      const ran = branch.path
-        .filter((s) => s.chain === last.chain && s.ruleRef && listTargetChain(s.ruleRef.target))
-        .map((s) => getChainIdentity(listTargetChain(s.ruleRef!.target)!, context))
-        .filter((id): id is ChainIdentity => id !== undefined && id.kind !== 'profile')
-        .map((id) => id.name);
+      // Only the policies of the tier that ended: the list restarts at each "Start of tier/policies".
+      let ran: string[] = [];
+      for (const s of branch.path) {
+        if (s.chain !== last.chain || !s.ruleRef) continue;
+        if (listMeaningfulComments(s.ruleRef).some((x) => /^Start of (policies|tier )/.test(x))) ran = [];
+        const target = listTargetChain(s.ruleRef.target);
+        const id = target ? getChainIdentity(target, context) : undefined;
+        if (id && id.kind !== 'profile') ran.push(id.name);
+      }
       const tier = tierOf(comment);
       const policies = ran.length ? `${ran.join(', ')} did not accept it` : 'no policy of the tier matched it';
       add({
