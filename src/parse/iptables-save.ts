@@ -19,6 +19,11 @@ export interface ParseIptablesOptions {
   strict?: boolean;
   /** Address family when the input does not say (no ip6tables-save header, no IPv6 address in the first 64 KiB). */
   family?: Family;
+  /**
+   * Use the fast columnar index for canonical dumps (default true). Tests turn it off to check that both
+   * indexers give the same ruleset.
+   */
+  fastIndex?: boolean;
 }
 
 const IPV6_HINT = /(?:^|\s)(?:-[sd]|--to-destination|--to-source)\s+(?:!\s+)?\[?[0-9a-fA-F]*:[0-9a-fA-F]*:|-p\s+(?:ipv6-icmp|icmpv6)\b|icmp6-/m;
@@ -41,7 +46,7 @@ function detectFamily(text: string, option: Family | undefined): Family {
  * Throws {@link InputError} for an `iptables -L` listing (lossy: it cannot be analysed) and for input with no
  * iptables content at all.
  */
-export function parseIptables(text: string, file: string, options: { strict?: boolean; family?: Family } = {}): Ruleset {
+export function parseIptables(text: string, file: string, options: ParseIptablesOptions = {}): Ruleset {
   const format = detectIptablesFormat(text);
   if (format === 'iptables-L') {
     const line = firstLineMatching(text, (l) => classifyIptablesLine(l) === 'list-chain' || classifyIptablesLine(l) === 'list-header');
@@ -71,7 +76,8 @@ export function parseIptables(text: string, file: string, options: { strict?: bo
       ? indexExcerpt(state)
       : format === 'iptables-S'
         ? indexListRules(state)
-        : (indexSaveFast(state) ?? indexSave({ ...state, diagnostics: [], segments: new SegmentStore() }));
+        : ((options.fastIndex !== false ? indexSaveFast(state) : undefined) ??
+          indexSave({ ...state, diagnostics: [], segments: new SegmentStore() }));
   if (state.strict) for (const t of ruleset.tables.values()) for (const c of t.chains.values()) c.listRules();
   return ruleset;
 }
