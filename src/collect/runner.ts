@@ -33,15 +33,25 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export async function runProgram(command: string[], options: RunOptions = {}): Promise<RunResult> {
   const { execa } = await import('execa');
   const [file, ...args] = command;
+  // stdoutFile: the child writes to the file descriptor itself. execa's `{ file }` target pipes the output
+  // through this process AND buffers it into result.stdout (failing past maxBuffer, 100 MB), which is what a
+  // 200k-entry conntrack dump must not do; an inherited fd never passes a byte through Node.
+  const { openSync, closeSync } = await import('node:fs');
+  const stdoutFd = options.stdoutFile ? openSync(options.stdoutFile, 'w') : undefined;
   const started = performance.now();
-  const result = await execa(file!, args, {
-    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    reject: false,
-    stdin: 'ignore',
-    shell: false,
-    stripFinalNewline: false,
-    ...(options.stdoutFile ? { stdout: { file: options.stdoutFile } } : {}),
-  });
+  let result;
+  try {
+    result = await execa(file!, args, {
+      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      reject: false,
+      stdin: 'ignore',
+      shell: false,
+      stripFinalNewline: false,
+      ...(stdoutFd !== undefined ? { stdout: stdoutFd } : {}),
+    });
+  } finally {
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+  }
   const durationMs = Math.round(performance.now() - started);
   const stdout = typeof result.stdout === 'string' ? result.stdout : '';
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';

@@ -20,6 +20,8 @@ import { listFlowEntries, type SnapshotView, viewSnapshot } from './node-context
 import type { NodeSnapshot } from '../model/snapshot.js';
 import type { Pod } from '../model/pod.js';
 import { formatConntrackEntry } from './conntrack-view.js';
+import { type CalicoContext, describeCalicoStep, detectMarkLayout, listCalicoFindings } from './calico/index.js';
+import type { Ruleset } from '../model/ruleset.js';
 
 /** The rules to trace over, as text, with the file they came from (for line references). */
 export interface TraceInput {
@@ -133,7 +135,10 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const result = tracePacket(ruleset, packet, origin, node);
   for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
 
-  const outcomes = result.branches.map((b) => toOutcome(b, index, view));
+  const calico: CalicoContext | undefined = hasCalicoChains(ruleset)
+    ? { layout: detectMarkLayout(ruleset), ipsets: node.ipsets, pods: input.snapshot?.pods ?? [], ruleset }
+    : undefined;
+  const outcomes = result.branches.map((b) => toOutcome(b, index, view, calico));
   const findings: Finding[] = [
     ...ruleset.diagnostics.map((d) => ({
       severity: d.severity,
@@ -143,6 +148,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     })),
     ...result.problems.map(problemFinding),
     ...listFindings(result, index, ruleset),
+    ...(calico ? listCalicoFindings(result, calico) : []),
     ...(input.snapshot ? listSnapshotFindings(input.snapshot, outcomes, query, protocol, index.endpointAddresses(query.destination, query.port, protocol)) : []),
   ];
   return {
@@ -163,7 +169,12 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   };
 }
 
-function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>, view: SnapshotView | undefined): TraceOutcome {
+function toOutcome(
+  b: TraceBranch,
+  index: ReturnType<typeof buildServiceIndex>,
+  view: SnapshotView | undefined,
+  calico: CalicoContext | undefined,
+): TraceOutcome {
   const named = describeBranch(b, index);
   const pod = view?.getPodByIp(b.packet.dst);
   if (pod) {
@@ -179,7 +190,7 @@ function toOutcome(b: TraceBranch, index: ReturnType<typeof buildServiceIndex>, 
     text: s.text,
     ...(s.effect ? { effect: s.effect } : {}),
     ...(() => {
-      const meaning = describeStep(s, index, { source: b.packet.ct.origSrc });
+      const meaning = describeStep(s, index, { source: b.packet.ct.origSrc }) ?? (calico ? describeCalicoStep(s, calico) : undefined);
       return meaning ? { meaning } : {};
     })(),
     ...(s.ruleRef?.assumed ? { assumed: s.ruleRef.assumed } : {}),
@@ -333,4 +344,14 @@ function listSnapshotFindings(
     findings.push({ severity: d.severity, code: 'snapshot', message: `${d.source.file}${d.source.line ? `:${d.source.line}` : ''}: ${d.message}`, ...(d.source.line ? { line: d.source.line } : {}) });
   }
   return findings;
+}
+
+/** Felix's top-level chains (calico.md §2): their presence means Calico rendered these rules. */
+function hasCalicoChains(ruleset: Ruleset): boolean {
+  const topLevel = ['cali-FORWARD', 'cali-PREROUTING', 'cali-INPUT', 'cali-OUTPUT'];
+  for (const table of ruleset.tables.values()) if (topLevel.some((c) => table.chains.has(c))) return true;
+  // Excerpts (`iptables-save | grep cali`) may lack the top-level chains; they are small, so look at every name.
+  if (ruleset.format !== 'excerpt') return false;
+  for (const table of ruleset.tables.values()) for (const name of table.chains.keys()) if (name.startsWith('cali-')) return true;
+  return false;
 }
