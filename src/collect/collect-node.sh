@@ -201,12 +201,51 @@ version() {
   versions="$versions\"$tool\": $(json_value "$v")"
 }
 
+# Pods, as src/collect/pods.ts captures them (same ids and files; knetdbg rebuilds the pod list from these):
+# the runtime's sandboxes, each READY sandbox's inspectp, the node's links, the CNI result cache and the
+# /var/log/pods names. The per-pod `nsenter ... ip` listings of pods.ts are not taken here; the pod list then
+# relies on crictl's CNI result and the cache for host interfaces.
+collect_pods() {
+  run_source crictl-pods crictl-pods.json 30 '["crictl","pods","-o","json"]' crictl pods -o json
+  if command -v crictl > /dev/null 2>&1; then
+    for sandbox in $(crictl pods -q --state ready 2> /dev/null < /dev/null); do
+      case $sandbox in *[!0-9a-f]*) continue ;; esac
+      run_source "crictl-inspectp-$sandbox" "crictl-inspectp-$sandbox.json" 30 \
+        "[\"crictl\",\"inspectp\",\"-o\",\"json\",\"$sandbox\"]" crictl inspectp -o json "$sandbox"
+    done
+  fi
+  run_source pod-host-ip-link pod-host-ip-link.txt 30 '["ip","-o","link"]' ip -o link
+  : > "$errf"
+  t0=$(now_ms)
+  cache=/var/lib/cni/results
+  if [ -d "$cache" ]; then
+    for f in "$cache"/*; do
+      [ -f "$f" ] || continue
+      cat "$f" > "$dir/cni-cache-$(basename "$f").json" 2>> "$errf"
+    done
+    record cni-cache "[\"ls\",\"-1\",\"$cache\"]" 0 $(($(now_ms) - t0)) '' ''
+  else
+    record cni-cache "[\"ls\",\"-1\",\"$cache\"]" null $(($(now_ms) - t0)) '' 'ENOENT'
+  fi
+  : > "$errf"
+  t0=$(now_ms)
+  if [ -d /var/log/pods ]; then
+    ls -1 /var/log/pods > "$dir/pod-log-dirs.txt" 2> "$errf"
+    record pod-log-dirs '["ls","-1","/var/log/pods"]' 0 $(($(now_ms) - t0)) pod-log-dirs.txt ''
+  else
+    record pod-log-dirs '["ls","-1","/var/log/pods"]' null $(($(now_ms) - t0)) '' 'ENOENT'
+  fi
+  progress "pods: runtime, links, CNI cache and log folders captured"
+}
+
 captured_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 progress "collecting into $out"
 
 # @@VERSIONS@@
 
 # @@SOURCES@@
+
+collect_pods
 
 {
   printf '{\n  "format": "knetdbg-dump",\n  "formatVersion": 1,\n'

@@ -7,6 +7,7 @@
 import { readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CapturedText, DumpMeta, SourceRecord } from '../model/snapshot.js';
+import { discoverPods } from './pods.js';
 import { runProgram, type Runner } from './runner.js';
 import {
   listProcSysCommand,
@@ -37,6 +38,8 @@ export interface CollectLiveOptions {
   timeoutMs?: number;
   /** Progress lines (the command prints them to stderr). */
   onProgress?: (message: string) => void;
+  /** Discover pods (pods.ts); default true. */
+  pods?: boolean;
 }
 
 /** Result of {@link collectLive}. */
@@ -89,10 +92,17 @@ export async function collectLive(options: CollectLiveOptions): Promise<LiveColl
     progress(describeRecord(record));
   }
 
-  // INTEGRATION POINT (pods): when src/collect/pods.ts lands, call
-  //   const found = await discoverPods(run, {});
-  // write each of found.texts to options.dir/<text.file>, push found.records to meta.sources and
-  // found.texts to captures. Kept out until that module exists so this file type-checks on its own.
+  // Pods (pods.ts): crictl, the pods' network namespaces, the CNI cache and /var/log/pods, each output in
+  // its own file; the loader rebuilds the pod list from those files with parsePodSources.
+  if (options.pods !== false) {
+    const found = await discoverPods(run, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    for (const text of found.texts) {
+      await writeFile(join(options.dir, text.file), text.text);
+      captures.push(text);
+    }
+    meta.sources.push(...found.records);
+    progress(`pods: ${found.pods.length} found (${found.records.length} commands and reads)`);
+  }
   return { captures, meta };
 }
 

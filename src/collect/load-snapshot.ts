@@ -33,6 +33,7 @@ import { writeDumpMeta } from './dump-write.js';
 import { identifyFile, type FileRole } from './identify-file.js';
 import { findBackendConflicts, getIptablesFamily, LEGACY_TABLES_WARNING } from './iptables-backends.js';
 import { collectLive } from './live.js';
+import { buildPodList } from './pods.js';
 import type { Runner } from './runner.js';
 import { getSource, META_FILE, SOURCES, type SourceParser } from './sources.js';
 
@@ -98,6 +99,10 @@ class SnapshotBuilder {
   private readonly setByName = new Map<string, IpSet>();
   /** Source ids that gave usable data (for fallbacks and `missing`). */
   readonly produced = new Set<string>();
+  /** Pod captures (pods.ts), read together at the end. */
+  readonly podTexts: CapturedText[] = [];
+  /** The node's `ip addr` texts: pods.ts matches pods' veth peers against them. */
+  readonly ipAddrTexts: CapturedText[] = [];
 
   constructor(origin: string, meta: DumpMeta | undefined) {
     this.snapshot = { origin, iptables: [], ipsets: [], conntrack: [], interfaces: [], routes: [], sysctls: {}, pods: [], missing: [], diagnostics: [] };
@@ -174,12 +179,34 @@ async function loadOpened(input: OpenedInput, origin: string, options: LoadSnaps
 
   if (input.meta) reportMissingFromMeta(input, plan, builder);
   else reportMissingCategories(input, builder);
-  // INTEGRATION POINT (pods): discovery lives in src/collect/pods.ts (another helper). When it lands, read its
-  // capture files here (ids of its SourceRecords) into builder.snapshot.pods; until then pods are reported missing.
-  builder.missing('pods', 'pod discovery is not wired into snapshots yet: endpoints are shown by IP only');
+  readPods(builder);
 
   builder.snapshot.diagnostics.push(...findBackendConflicts(builder.snapshot.iptables));
   return builder.snapshot;
+}
+
+/** Pod captures of pods.ts, named `<text id>.json|.txt` (crictl-pods.json, pod-netns-<sandbox>.txt, …). */
+const POD_CAPTURE = /^((?:crictl-pods|crictl-inspectp-[^/]*|pod-netns-[^/]*|pod-host-ip-link|cni-cache-[^/]*|pod-log-dirs))\.(?:json|txt)$/;
+
+/** The pods.ts text id of a dump file, or undefined when the file is not a pod capture. */
+export function getPodCaptureId(rel: string): string | undefined {
+  return POD_CAPTURE.exec(rel.split('/').pop() ?? '')?.[1];
+}
+
+/**
+ * Builds the pod list from the pod captures (pods.ts `buildPodList`, the same code live discovery uses), with
+ * the node's own `ip addr` capture as the host link list when pods.ts took none.
+ */
+function readPods(builder: SnapshotBuilder): void {
+  const s = builder.snapshot;
+  if (builder.podTexts.length === 0) {
+    builder.missing('pods', 'no pod captures (crictl, pod network namespaces, CNI cache, /var/log/pods): endpoints are shown by IP only');
+    return;
+  }
+  const { pods, diagnostics } = buildPodList([...builder.podTexts, ...builder.ipAddrTexts]);
+  s.pods.push(...pods);
+  s.diagnostics.push(...diagnostics);
+  if (pods.length === 0) builder.missing('pods', 'the pod captures name no pod with a network');
 }
 
 /** Decides how each file is read: by meta.json for knetdbg dumps, by name and content otherwise. */
@@ -199,6 +226,11 @@ async function planFiles(input: OpenedInput, diagnostics: Diagnostic[]): Promise
   }
   for (const file of input.files) {
     if (claimed.has(file.rel) || (input.meta && file.rel === META_FILE)) continue;
+    const podId = getPodCaptureId(file.rel);
+    if (podId !== undefined) {
+      plan.push({ file, role: { id: podId, parser: 'pods' } });
+      continue;
+    }
     if (file.size === 0) continue;
     const kind = detectSourceKind(await readPrefix(file.path));
     const found = identifyFile(file.rel, kind);
@@ -254,6 +286,7 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
       return;
     }
     case 'ip-addr': {
+      if (builder.ipAddrTexts.length === 0) builder.ipAddrTexts.push({ id: 'ip-addr', file: file.label, text });
       const parsed = parseIpAddr(text, file.label, { strict });
       builder.addInterfaces(parsed.interfaces);
       snapshot.diagnostics.push(...parsed.diagnostics);
@@ -277,6 +310,9 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
     case 'text':
       builder.addText('texts', { id: role.id, file: file.label, text });
       builder.produced.add(role.id);
+      return;
+    case 'pods':
+      builder.podTexts.push({ id: role.id, file: file.label, text });
       return;
   }
 }

@@ -47,7 +47,8 @@ export async function runProgram(command: string[], options: RunOptions = {}): P
       stdin: 'ignore',
       shell: false,
       stripFinalNewline: false,
-      ...(stdoutFd !== undefined ? { stdout: stdoutFd } : {}),
+      // execa passes a numeric fd straight to spawn(); its types list only 3–9 for arrays, hence the cast.
+      ...(stdoutFd !== undefined ? { stdout: stdoutFd as unknown as 'inherit' } : {}),
     });
   } finally {
     if (stdoutFd !== undefined) closeSync(stdoutFd);

@@ -8,8 +8,11 @@
  * given `-F`, `-D`, `-X`, `restore`, `flush` or `-w`.
  */
 
-/** Which parser reads a source's file back (src/parse/*), or `text` for sources kept verbatim. */
-export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text';
+/**
+ * Which parser reads a source's file back (src/parse/*), `text` for sources kept verbatim, `pods` for the pod
+ * discovery captures of pods.ts (read together by its parsePodSources).
+ */
+export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text' | 'pods';
 
 /**
  * `core`: the analysis uses it, and its absence goes to `snapshot.missing`. `extra`: context for a human

@@ -15,8 +15,6 @@ export interface Destination {
 const USAGE_EXIT = 2;
 /** Exit code when the analysis could not run (bad input, unreadable file). */
 const FAILURE_EXIT = 1;
-/** A rule dump comes back in well under a second even on 10k-service nodes; 20 s means a hung xtables lock. */
-const COLLECT_TIMEOUT_MS = 20_000;
 
 /**
  * Splits `ip`, `ip:port`, `[ipv6]:port`, `[ipv6]` or a bare IPv6 address. IPv6 with a port must be
@@ -49,7 +47,7 @@ export default class Trace extends Command {
   // One line per paragraph: oclif wraps help text to the terminal itself.
   static override description = [
     "Walks a new connection to <destination> through netfilter in the kernel's order (PREROUTING, routing, INPUT or FORWARD, POSTROUTING; OUTPUT first for a LOCAL source) and prints every rule it matches, which endpoint each kube-proxy load-balancing branch lands on and with what probability, whether it is masqueraded, and where and why it is dropped or rejected.",
-    'Rules come from --from: an iptables-save or ip6tables-save dump, an `iptables -S` listing, or an excerpt of one (- reads stdin). Without --from, knetdbg runs iptables-save (ip6tables-save for an IPv6 destination) on this machine, which needs root; it only reads.',
+    'Rules and node state come from --from: a dump written by `knetdbg collect` (folder or .tar.gz), a `calicoctl node diags` bundle, or single files whose kind is detected by content: an iptables-save or ip6tables-save dump, an `iptables -S` listing or an excerpt of one, `ipset list`, `ip addr`, `ip route`, `conntrack -L` (repeat --from to combine them; - reads rules from stdin). Without --from, knetdbg collects this node live (iptables-save, ipset list, conntrack -L, ip addr/route, pods), which needs root; it only reads.',
     'Exit status: 0 when the analysis ran, whatever the verdict (a dropped packet is an answer); 1 when it could not run (unreadable or unusable input); 2 for usage errors.',
   ].join('\n\n');
 
@@ -104,7 +102,9 @@ export default class Trace extends Command {
     }),
     from: Flags.string({
       char: 'f',
-      summary: 'iptables-save dump to trace against (- for stdin). Default: run iptables-save here.',
+      summary:
+        'What to trace against: a knetdbg dump (folder or .tar.gz), a calicoctl diags bundle, or files detected by content (iptables-save, ipset list, ip route …; repeatable; - for stdin). Default: this node, live.',
+      multiple: true,
     }),
     services: Flags.string({
       summary: 'Output of `kubectl get svc -A -o json`, to name services when rules carry no comments.',
@@ -139,13 +139,20 @@ export default class Trace extends Command {
     });
     applyColorDecision(color);
 
-    const rules = flags.from === undefined ? await this.collectRules(destination.address) : await this.readInput(flags.from, '--from');
     const services = flags.services === undefined ? undefined : await this.readInput(flags.services, '--services');
 
     let report: TraceReport;
     try {
+      const { loadTraceInput } = await import('../collect/trace-input.js');
+      const input = await loadTraceInput(flags.from ?? [], {
+        family: isIPv6(destination.address) ? 6 : 4,
+        protocol: flags.proto,
+        destination: destination.address,
+        readStdin,
+        ...(process.stderr.isTTY ? { onProgress: (m: string) => this.logToStderr(m) } : {}),
+      });
       report = (await loadTraceQuery())(
-        { text: rules.text, file: rules.file, servicesJson: services },
+        { text: input.text, file: input.file, servicesJson: services, ...(input.snapshot ? { snapshot: input.snapshot } : {}) },
         {
           destination: destination.address,
           port: destination.port,
@@ -155,6 +162,7 @@ export default class Trace extends Command {
           ...(flags['in-iface'] === undefined ? {} : { inInterface: flags['in-iface'] }),
         },
       );
+      report.assumptions.unshift(...input.notes);
     } catch (error) {
       if (error instanceof InputError) {
         this.error(error.message, { exit: FAILURE_EXIT, suggestions: error.hint === undefined ? undefined : [error.hint] });
@@ -188,33 +196,6 @@ export default class Trace extends Command {
     } catch (error) {
       return this.error(`cannot read ${flag} ${path}: ${describeFsError(error)}`, { exit: FAILURE_EXIT });
     }
-  }
-
-  /**
-   * Dumps the live rules of this machine. Read-only: iptables-save(8) only lists. IPv6 packets only meet
-   * ip6tables rules, so an IPv6 destination reads ip6tables-save alone. execa is imported here, not at
-   * the top, because it costs ~70 ms of startup that offline traces should not pay (toolchain.md 1.5f).
-   */
-  private async collectRules(address: string): Promise<{ text: string; file: string }> {
-    const program = isIPv6(address) ? 'ip6tables-save' : 'iptables-save';
-    if (process.stderr.isTTY) this.logToStderr(`Reading this node's rules with ${program} …`);
-    const { execa } = await import('execa');
-    const result = await execa(program, [], { timeout: COLLECT_TIMEOUT_MS, reject: false, stdin: 'ignore' });
-    const stderr = typeof result.stderr === 'string' ? result.stderr.trim() : '';
-    if (result.failed) {
-      const why =
-        (result as { code?: string }).code === 'ENOENT'
-          ? 'not found on PATH'
-          : result.timedOut
-            ? `timed out after ${COLLECT_TIMEOUT_MS / 1000} s`
-            : `exited with status ${result.exitCode ?? '?'}${stderr === '' ? '' : `: ${stderr.split('\n')[0]}`}`;
-      return this.error(`${program} ${why}`, {
-        exit: FAILURE_EXIT,
-        suggestions: [`run as root on the node, or capture the rules with \`${program} > rules.txt\` and pass --from rules.txt`],
-      });
-    }
-    if (stderr !== '') this.warn(`${program}: ${stderr.split('\n')[0]}`);
-    return { text: String(result.stdout), file: `<${program}>` };
   }
 }
 

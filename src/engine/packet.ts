@@ -1,4 +1,5 @@
 import type { Family } from '../model/rule.js';
+import type { InterfaceFacts } from './interface-facts.js';
 
 /** Conntrack states for `-m conntrack --ctstate` / `-m state` (iptables-extensions(8) "conntrack"). */
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED' | 'SNAT' | 'DNAT';
@@ -44,6 +45,9 @@ export interface Packet {
   inInterface?: string;
   /** Output interface. `''` = none yet (PREROUTING); `undefined` = unknown (routing not known). */
   outInterface?: string;
+  /** While an interface is unknown: what this branch has found it to match (see interface-facts.ts). */
+  inInterfaceFacts?: InterfaceFacts;
+  outInterfaceFacts?: InterfaceFacts;
   /** skb->mark, 32-bit unsigned. */
   mark: number;
   ct: ConntrackView;
@@ -55,5 +59,6 @@ export interface Packet {
 
 /** Copies a packet (the walk forks it). */
 export function clonePacket(p: Packet): Packet {
+  // Interface facts are replaced, never mutated (addInterfaceFact returns a new object): sharing is safe.
   return { ...p, ct: { ...p.ct, state: new Set(p.ct.state), status: new Set(p.ct.status) } };
 }

@@ -6,6 +6,7 @@ import type { EvalContext, NodeContext } from './context.js';
 import { describeLocalAssumption } from './matches/addrtype.js';
 import { type CompiledRule, compileRule } from './matches/index.js';
 import { type Hook, type Packet, clonePacket } from './packet.js';
+import { addInterfaceFact } from './interface-facts.js';
 import type { TraceBranch, TraceProblem, TraceResult, TraceStep, Verdict } from './result.js';
 import { applyTarget } from './targets/apply.js';
 
@@ -319,6 +320,13 @@ class Walker {
             this.noteNotUnderstood(compiled.rule, r.reason);
           }
           const id = this.nextForkId++;
+          if (r.constraint) {
+            // One packet, one interface: each side remembers what it found, so later tests agree.
+            const { side, pattern, whenMatched } = r.constraint;
+            const key = side === 'in' ? 'inInterfaceFacts' : 'outInterfaceFacts';
+            yes.packet[key] = addInterfaceFact(yes.packet[key], pattern, whenMatched);
+            s.packet[key] = addInterfaceFact(s.packet[key], pattern, !whenMatched);
+          }
           const yesLabel = `if ${r.reason} at ${location} matches`;
           const noLabel = `if ${r.reason} at ${location} does not match`;
           yes.conditions.push(yesLabel);

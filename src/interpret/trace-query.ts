@@ -337,8 +337,12 @@ function listSnapshotFindings(
       message: 'net.ipv4.ip_forward = 0 on this node: forwarded packets (to pods on other interfaces) are dropped by the kernel before FORWARD',
     });
   }
-  for (const m of snapshot.missing) {
-    findings.push({ severity: 'info', code: 'source-missing', message: `not in the snapshot: ${m.id} (${m.why})` });
+  if (snapshot.missing.length > 0) {
+    findings.push({
+      severity: 'info',
+      code: 'source-missing',
+      message: `not in the input: ${snapshot.missing.map((m) => m.id).join(', ')} (${snapshot.missing[0]!.why}${snapshot.missing.length > 1 ? ', …' : ''})`,
+    });
   }
   for (const d of snapshot.diagnostics) {
     findings.push({ severity: d.severity, code: 'snapshot', message: `${d.source.file}${d.source.line ? `:${d.source.line}` : ''}: ${d.message}`, ...(d.source.line ? { line: d.source.line } : {}) });

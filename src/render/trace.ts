@@ -103,12 +103,27 @@ function renderSummary(outcomes: readonly TraceOutcome[], c: ChalkInstance, widt
   const branches = outcomes.length === 1 ? '1 branch' : `${outcomes.length} branches`;
   if (scenarios.size === 1) return `${c.bold('Verdict:')} ${totalsOf(outcomes)} ${c.dim(`(${branches})`)}`;
   const lines = [`${c.bold('Verdict depends on what the rules cannot decide')} ${c.dim(`(${branches}, ${scenarios.size} scenarios)`)}:`];
+  let shown = 0;
   for (const [key, group] of scenarios) {
-    const given = key === '' ? ['(no undecidable condition)'] : key.split('\n');
+    if (shown++ === MAX_SCENARIO_LINES) {
+      lines.push(c.dim(`  … ${scenarios.size - MAX_SCENARIO_LINES} more scenarios (each branch below says its conditions; --json lists them as \`given\`)`));
+      break;
+    }
+    const given = key === '' ? ['(no undecidable condition)'] : key.split('\n').map(shortenCondition);
     lines.push(...wrapText('  - ', `${given.join('; ')}: `, width, '    '));
     lines[lines.length - 1] += totalsOf(group);
   }
   return lines.join('\n');
+}
+
+/** Scenario lines in the summary before the rest is summarised (a Calico node without routes has dozens). */
+const MAX_SCENARIO_LINES = 8;
+
+/** `if input interface unknown: -i cali+ at raw/cali-PREROUTING #2 (line 33) matches` → `-i cali+ (line 33)`. */
+function shortenCondition(condition: string): string {
+  const m = /^if (?:.*?): (.+?) at \S+ #\d+ \(line (\d+)\) (matches|does not match)$/.exec(condition);
+  if (!m) return condition;
+  return m[3] === 'matches' ? `${m[1]} (line ${m[2]})` : `not ${m[1]} (line ${m[2]})`;
 }
 
 function renderBranch(

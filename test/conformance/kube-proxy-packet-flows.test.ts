@@ -75,6 +75,27 @@ describe('kube-proxy packet-flow corpus (proxier_test.go runPacketFlowTests)', (
     expect(new Set(SCENARIOS.map((s) => s.fixture)).size).toBe(SCENARIOS.length);
   });
 
+  // The fixture model against kube-proxy's own expected rules: TestOverallIPTablesRules names these chains
+  // for the same services (hashes of service port, protocol and endpoint), and has no KUBE-SVL for
+  // ns2/svc2 (eTP=Local, its only endpoint remote) and no nat chain for ns6/svc6 (no endpoints).
+  test.each([
+    ['KUBE-SVC-XPGD46QRK7WJZT7O', true],
+    ['KUBE-SEP-SXIVWICOYRO3J4NJ', true],
+    ['KUBE-SVC-GNZBNJ2PO5MGZ6GT', true],
+    ['KUBE-EXT-GNZBNJ2PO5MGZ6GT', true],
+    ['KUBE-SEP-RS4RBKLTHTF2IUXJ', true],
+    ['KUBE-EXT-X27LE4BHSL4DOUIK', true],
+    ['KUBE-SEP-OYPFS5VJICHGATKP', true],
+    ['KUBE-EXT-4SW47YFZTEDKD3PK', true],
+    ['KUBE-SEP-UKSFD7AGPMPPLUHC', true],
+    ['KUBE-SEP-C6EBXVWJJZMIWKLZ', true],
+    ['KUBE-FW-NUKIZ6OKUXPJNT4C', true],
+    ['KUBE-SEP-I77PXRDZVX7PMWMN', true],
+    ['KUBE-SVL-GNZBNJ2PO5MGZ6GT', false],
+  ])('overall.rules declares %s: %s (as kube-proxy generates it)', (chain, present) => {
+    expect(readFixture('overall').includes(`\n:${chain} - [0:0]\n`)).toBe(present);
+  });
+
   test.each(ROWS)('$label', (row) => {
     const { flow } = row;
     const report = trace(row);

@@ -304,3 +304,22 @@ describe('tracePacket: undecidable forks that do not matter', () => {
     }
   });
 });
+
+describe('tracePacket: one packet, one interface', () => {
+  test('a fork on an unknown -i is remembered: later tests of the same interface agree with it', () => {
+    const text = dump({
+      raw: ':PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -i cali+ -j MARK --set-xmark 0x1/0x1',
+      filter: ':INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -i cali+ -j ACCEPT\n-A FORWARD -j DROP',
+    });
+    const p = packet('10.0.0.1', 80);
+    p.inInterface = undefined;
+    const r = trace(text, p);
+    // Two branches, not four: "cali+ in raw but not in filter" cannot happen.
+    expect(r.branches).toHaveLength(2);
+    for (const b of r.branches) {
+      const marked = (b.packet.mark & 1) === 1;
+      expect(b.verdict).toBe(marked ? 'ACCEPT' : 'DROP');
+      expect(b.given).toHaveLength(1);
+    }
+  });
+});

@@ -2,7 +2,8 @@ import type { Rule } from '../../model/rule.js';
 import type { Negatable } from '../../model/source.js';
 import { compileCidr, lookupAddress, type CompiledCidr } from './address-test.js';
 import { notUnderstoodResult, unknownResult } from './combine.js';
-import { bool, MATCHED, NOT_MATCHED, type MatchTest } from './match-module.js';
+import { bool, MATCHED, NOT_MATCHED, type MatchResult, type MatchTest } from './match-module.js';
+import { decideInterface } from '../interface-facts.js';
 import { compileInterfaceName, getPacketProtocolNumber, parseProtocol } from './values.js';
 
 /**
@@ -68,11 +69,19 @@ export function compileBasicTests(rule: Rule): BasicTests {
       tests.push(() => bool(!negated));
       continue;
     }
-    const unknown = unknownResult(`${label} interface unknown: ${text}`);
+    const unknown: MatchResult = {
+      kind: 'unknown',
+      reason: `${label} interface unknown: ${text}`,
+      constraint: { side: pick, pattern: option.value, whenMatched: !negated },
+    };
     tests.push((p) => {
       const name = pick === 'in' ? p.inInterface : p.outInterface;
       // '' = no interface (locally generated on OUTPUT, or before routing): compares unequal to any name.
-      if (name === undefined) return unknown;
+      if (name === undefined) {
+        // Earlier forks of this branch may already decide it: one packet, one interface.
+        const decided = decideInterface(pick === 'in' ? p.inInterfaceFacts : p.outInterfaceFacts, option.value);
+        return decided === undefined ? unknown : bool(decided !== negated);
+      }
       return bool(matchesName(name) !== negated);
     });
   }

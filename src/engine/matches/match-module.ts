@@ -12,7 +12,16 @@ import type { Packet } from '../packet.js';
 export type MatchResult =
   /** `assumption`: said in the output when the answer rests on one (e.g. node addresses not collected). */
   | { kind: 'bool'; value: boolean; assumption?: string }
-  | { kind: 'unknown'; reason: string; notUnderstood?: boolean }
+  | {
+      kind: 'unknown';
+      reason: string;
+      notUnderstood?: boolean;
+      /**
+       * For an unknown interface: the test matches iff the interface on `side` matches `pattern` (or does not,
+       * when `whenMatched` is false). The walker records the answer on each side of the fork.
+       */
+      constraint?: { side: 'in' | 'out'; pattern: string; whenMatched: boolean };
+    }
   | { kind: 'probability'; p: number; reason: string };
 
 export const MATCHED: MatchResult = { kind: 'bool', value: true };

@@ -77,13 +77,28 @@ describe('-i / -o', () => {
   });
 
   test.each([
-    [{ i: 'eth0' }, { inInterface: undefined }, 'input interface unknown: -i eth0'],
-    [{ i: '! eth0' }, { inInterface: undefined }, 'input interface unknown: ! -i eth0'],
-    [{ o: 'cni0' }, { outInterface: undefined }, 'output interface unknown: -o cni0'],
-  ])('%j with unknown interface → unknown', (fields, packet, reason) => {
+    [{ i: 'eth0' }, { inInterface: undefined }, 'input interface unknown: -i eth0', { side: 'in', pattern: 'eth0', whenMatched: true }],
+    [{ i: '! eth0' }, { inInterface: undefined }, 'input interface unknown: ! -i eth0', { side: 'in', pattern: 'eth0', whenMatched: false }],
+    [{ o: 'cni0' }, { outInterface: undefined }, 'output interface unknown: -o cni0', { side: 'out', pattern: 'cni0', whenMatched: true }],
+  ])('%j with unknown interface → unknown, with the constraint to record', (fields, packet, reason, constraint) => {
     const { tests } = compileBasicTests(makeRule(fields));
     const r = tests[0]!(makePacket(packet), makeContext());
-    expect(r).toEqual({ kind: 'unknown', reason });
+    expect(r).toEqual({ kind: 'unknown', reason, constraint });
+  });
+
+  test.each([
+    // What the branch learnt at an earlier fork decides later tests of the same interface.
+    [{ i: 'cali+' }, { matches: ['cali+'], notMatches: [] }, true],
+    [{ i: '! cali+' }, { matches: ['cali+'], notMatches: [] }, false],
+    [{ i: 'cali95aa86cbb2a' }, { matches: [], notMatches: ['cali+'] }, false],
+    [{ i: 'eth0' }, { matches: ['cali+'], notMatches: [] }, false],
+    [{ i: 'cali95aa86cbb2a' }, { matches: ['cali95aa86cbb2a'], notMatches: [] }, true],
+    [{ i: 'cali+' }, { matches: ['cali95aa86cbb2a'], notMatches: [] }, true],
+    [{ i: 'cali2b1490aa46a' }, { matches: ['cali+'], notMatches: ['cali95aa86cbb2a'] }, 'unknown'],
+  ])('%j with facts %j → %s', (fields, facts, expected) => {
+    const { tests } = compileBasicTests(makeRule(fields));
+    const r = tests[0]!(makePacket({ inInterface: undefined, inInterfaceFacts: facts }), makeContext());
+    expect(r.kind === 'bool' ? r.value : r.kind).toBe(expected);
   });
 });
 
