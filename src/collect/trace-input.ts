@@ -42,9 +42,11 @@ export async function loadTraceInput(froms: readonly string[], options: TraceInp
   const choice = pickIptables(snapshot, options.family);
   if (!choice.capture) {
     const what = options.family === 6 ? 'ip6tables-save' : 'iptables-save';
+    // Say why when the source itself failed (live: not installed, not root).
+    const why = snapshot.missing.find((m) => m.id === what)?.why;
     throw new InputError(
       { file: froms.join(', ') || '<live>', line: 0 },
-      `no ${what} rules for IPv${options.family} in the input`,
+      `no ${what} rules for IPv${options.family} in the input${why ? ` (${why})` : ''}`,
       `capture \`${what} -c\` on the node (or run \`knetdbg collect\`) and pass it with --from`,
     );
   }

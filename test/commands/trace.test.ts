@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,11 +54,14 @@ const errorText = (stderr: string): string =>
 /** A Node or oclif stack trace: `    at fn (file:line:col)`. */
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
+/** A folder with no captures in it (test.each tables are built before beforeAll, so the path is fixed here). */
+const EMPTY_DIR = join(tmpdir(), `knetdbg-cli-empty-${process.pid}`);
 let dir: string;
 let twoEndpoints: string;
 let listing: string;
 
 beforeAll(async () => {
+  await mkdir(EMPTY_DIR, { recursive: true });
   dir = await mkdtemp(join(tmpdir(), 'knetdbg-cli-'));
   twoEndpoints = join(dir, 'two-endpoints.rules');
   await writeFile(twoEndpoints, TWO_ENDPOINTS);
@@ -81,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+  await rm(EMPTY_DIR, { recursive: true, force: true });
 });
 
 describe('knetdbg trace --json', () => {
@@ -165,8 +169,8 @@ describe('knetdbg trace (human output)', () => {
 
 describe('knetdbg trace errors', () => {
   test.each<[string, number, string[], RegExp]>([
-    ['a missing file', 1, ['10.96.0.50:80', '--from', '/nonexistent/dump.rules'], /^Error: cannot read --from \/nonexistent\/dump\.rules: no such file or directory$/],
-    ['a directory', 1, ['10.96.0.50:80', '--from', '/tmp'], /^Error: cannot read --from \/tmp: is a directory/],
+    ['a missing file', 1, ['10.96.0.50:80', '--from', '/nonexistent/dump.rules'], /^Error: \/nonexistent\/dump\.rules: no such file or directory$/],
+    ['a directory with no captures', 1, ['10.96.0.50:80', '--from', EMPTY_DIR], /no iptables-save rules for IPv4 in the input/],
     ['a missing --services file', 1, ['10.96.0.50:80', '--from', 'package.json', '--services', '/nonexistent/svc.json'], /cannot read --services \/nonexistent\/svc\.json/],
     ['an invalid destination', 2, ['web.default.svc:80'], /invalid destination "web\.default\.svc:80"/],
     ['a port out of range', 2, ['10.96.0.50:65536'], /invalid destination "10\.96\.0\.50:65536"/],
@@ -201,7 +205,7 @@ describe('knetdbg trace errors', () => {
   test('without --from and without iptables-save on PATH: exit 1, saying how to capture the rules', async () => {
     const run = await knetdbg(['trace', '10.96.0.50:80'], { env: { PATH: dirname(process.execPath) }, extendEnv: false });
     expect(run.exitCode).toBe(1);
-    expect(errorText(String(run.stderr))).toMatch(/iptables-save not found on PATH .*--from/);
+    expect(errorText(String(run.stderr))).toMatch(/no iptables-save rules for IPv4 in the input \(.*not found.*\).*--from/);
     expect(String(run.stderr)).not.toMatch(STACK);
   });
 });
@@ -232,7 +236,7 @@ describe('knetdbg trace without --from (live rules)', () => {
     });
     expect(run.exitCode).toBe(0);
     const report = JSON.parse(String(run.stdout)) as TraceReport;
-    expect(report.query.input).toBe('<iptables-save>');
+    expect(report.query.input).toBe('<live>/iptables-save.txt');
     expect(report.outcomes.map((outcome) => outcome.destination).sort()).toEqual(['10.244.1.10:8080', '10.244.2.20:8080']);
     // Read-only: the namespace still holds exactly the rules it was given.
     const after = await execa('ip', ['netns', 'exec', namespace, 'iptables-save', '-t', 'nat']);

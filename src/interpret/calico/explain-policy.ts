@@ -350,14 +350,16 @@ function explainDirection(ruleset: Ruleset, workload: Workload, direction: 'ingr
         out.tiers.push(tier);
       }
       const policy = explainPolicyChain(target!, context, rule);
-      if (!policy.present) missing.push(`${target} (${policy.name}) is called by ${chainName} line ${rule.source.line} but its rules are not in the input: what it allows is unknown`);
+      if (!policy.present) missing.push(`${target}${policy.name !== target ? ` (${policy.name})` : ''} is called by ${chainName} line ${rule.source.line} but its rules are not in the input: what it allows is unknown`);
       tier.policies.push(policy);
       continue;
     }
     if (tc && /^profile-(in|out)bound$/.test(tc.kind)) {
       tier = undefined;
       const profile = explainPolicyChain(target!, context, rule);
-      if (!profile.present) missing.push(`${target} (profile ${profile.name}) is called by ${chainName} line ${rule.source.line} but its rules are not in the input`);
+      if (!profile.present) {
+        missing.push(`${target} (profile ${profile.name}) is called by ${chainName} line ${rule.source.line} but is not in the input${ruleset.format === 'excerpt' ? ' (a profile with labels only is an empty chain: a grep finds no line of it)' : ''}`);
+      }
       out.profiles.push(profile);
       continue;
     }
