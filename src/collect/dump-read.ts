@@ -178,7 +178,7 @@ async function walk(dir: string, rel: string, depth: number, out: DumpFile[], la
 
 /** Reads and checks meta.json; a broken one is a diagnostic (the files are still loaded by name and content). */
 async function readMeta(file: DumpFile, diagnostics: Diagnostic[]): Promise<DumpMeta | undefined> {
-  const text = await readFile(file.path, 'utf8');
+  const text = (await readFile(file.path)).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

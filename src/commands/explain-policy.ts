@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { Args, Command, Flags } from '@oclif/core';
 import type { PolicyExplanation } from '../interpret/calico/explain-policy.js';
 import { InputError } from '../model/source.js';
@@ -51,6 +52,7 @@ export default class ExplainPolicy extends Command {
       multiple: true,
       required: true,
     }),
+    ip: Flags.string({ summary: 'The pod\'s IP, when neither a pod list nor `ip route` among the inputs gives it (needed by --peer).' }),
     peer: Flags.string({ summary: 'A pod (name, prefix, IP) or address: may it reach the pod, and may the pod reach it?' }),
     port: Flags.integer({ summary: 'Destination port for --peer (default: any; rules on ports then show both outcomes).', min: 1, max: 65_535 }),
     proto: Flags.option({ options: ['tcp', 'udp', 'sctp'] as const, default: 'tcp', summary: 'Protocol for --peer.' })(),
@@ -70,6 +72,7 @@ export default class ExplainPolicy extends Command {
   async run(): Promise<PolicyExplanation> {
     const { args, flags } = await this.parse(ExplainPolicy);
     if (flags.port !== undefined && flags.peer === undefined) this.error('--port needs --peer', { exit: USAGE_EXIT });
+    if (flags.ip !== undefined && isIP(flags.ip) === 0) this.error(`invalid --ip "${flags.ip}": expected an IP address`, { exit: USAGE_EXIT });
     const color = shouldColor({ mode: flags.color, json: this.jsonEnabled(), isTTY: process.stdout.isTTY === true, env: process.env });
     applyColorDecision(color);
 
@@ -89,6 +92,7 @@ export default class ExplainPolicy extends Command {
       report = buildPolicyExplanation(files, snapshots, {
         pod: args.pod,
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+        ...(flags.ip !== undefined ? { podIp: flags.ip } : {}),
         ...(flags.peer !== undefined ? { peer: flags.peer, protocol: flags.proto } : {}),
         ...(flags.port !== undefined ? { port: flags.port } : {}),
         ...(flags.policy ? { policies: flags.policy } : {}),

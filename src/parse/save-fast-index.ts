@@ -181,6 +181,16 @@ function compareName(name: string, text: string, start: number, len: number): nu
   return name.length - len;
 }
 
+/** strcmp of text[a, a+aLen) against text[b, b+bLen). */
+function compareRanges(text: string, a: number, aLen: number, b: number, bLen: number): number {
+  const n = Math.min(aLen, bLen);
+  for (let i = 0; i < n; i++) {
+    const d = text.charCodeAt(a + i) - text.charCodeAt(b + i);
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
+}
+
 /** Growable columns of one table's chain declarations, in input order. */
 class DeclStore {
   nameStart: Int32Array = new Int32Array(256);
@@ -213,9 +223,9 @@ class DeclStore {
       else if (this.indexOfBuiltin(name) >= 0) return false; // declared twice
     }
     if (this.firstUser >= 0 && id > this.firstUser) {
-      // Strictly increasing by strcmp, or not canonical.
+      // Strictly increasing by strcmp, or not canonical. Compared in place: no string per declaration.
       const prev = id - 1;
-      if (compareName(text.slice(start, start + len), text, this.nameStart[prev]!, this.nameLen[prev]!) <= 0) return false;
+      if (compareRanges(text, start, len, this.nameStart[prev]!, this.nameLen[prev]!) <= 0) return false;
     }
     if (this.firstUser >= 0 && policy !== 0) return false; // user chains have no policy
     this.nameStart[id] = start;

@@ -42,6 +42,8 @@ export interface ExplainPolicyOptions {
   routes?: Route[];
   /** `ip addr` of the node: its own (LOCAL) addresses, for the reachability walk. */
   interfaces?: NetInterface[];
+  /** The pod's address when neither the pod list nor the routes give it (the user knows it). */
+  podIp?: string;
   /** A peer pod (name, prefix, IP) or address: may it reach the pod, may the pod reach it? */
   peer?: string;
   /** Protocol and destination port of the peer check (default TCP, any port: rules on ports fork). */
@@ -158,7 +160,7 @@ export function explainPolicy(ruleset: Ruleset, options: ExplainPolicyOptions): 
       missing,
     };
   }
-  const workload = found.workload;
+  const workload: Workload = found.workload.ips.length === 0 && options.podIp !== undefined ? { ...found.workload, ips: [options.podIp], ipsFrom: 'given' } : found.workload;
   const rulesContext: PolicyRulesContext = { ruleset, layout, ipsets: options.ipsets, ipsetsGiven, pods, ...(options.policies ? { policies: options.policies } : {}) };
   const who = formatWorkload(workload);
   const ingress = explainDirection(ruleset, workload, 'ingress', rulesContext, missing);
@@ -171,7 +173,7 @@ export function explainPolicy(ruleset: Ruleset, options: ExplainPolicyOptions): 
     if (typeof peer === 'string') {
       summary.push(`--peer ${options.peer}: ${peer}`);
     } else if (workload.ips.length === 0) {
-      summary.push(`--peer ${options.peer}: cannot walk a connection: the address of ${who} is not known (give a pod list or the node's routes)`);
+      summary.push(`--peer ${options.peer}: cannot walk a connection: the address of ${who} is not known (give a pod list or the node's routes, or --ip)`);
     } else {
       const address = workload.ips.find((ip) => parseAddress(ip)?.family === 4) ?? workload.ips[0]!;
       const self: ReachEndpoint = {
@@ -179,11 +181,13 @@ export function explainPolicy(ruleset: Ruleset, options: ExplainPolicyOptions): 
         label: workload.name !== undefined ? `${workload.namespace}/${workload.name} (${address})` : `${workload.interface} (${address})`,
         interface: workload.interface,
       };
-      const calico: CalicoContext = { layout, ipsets: options.ipsets, pods: workloadPods(workloads, pods), ruleset, ...(options.policies ? { policies: options.policies } : {}) };
+      // The pod itself may have an address only the user gave (--ip): route it to its interface too.
+      const known = workloads.map((w) => (w.interface === workload.interface ? workload : w));
+      const calico: CalicoContext = { layout, ipsets: options.ipsets, pods: workloadPods(known, pods), ruleset, ...(options.policies ? { policies: options.policies } : {}) };
       const reachContext = {
         ruleset,
         calico,
-        workloadInterface: (address: string) => getWorkloadByIp(address, workloads)?.interface,
+        workloadInterface: (address: string) => getWorkloadByIp(address, known)?.interface,
         routes,
         ...(options.interfaces ? { interfaces: options.interfaces } : {}),
       };

@@ -141,7 +141,11 @@ export function checkReach(
     },
   };
   const result = tracePacket(context.ruleset, packet, 'remote', node);
-  for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
+  // The engine's wording names trace's flag; here the node's addresses come from an `ip addr` input.
+  for (const raw of result.assumptions) {
+    const a = raw.replace('(pass --node-ip)', '(give `ip addr` with --from)');
+    if (!assumptions.includes(a)) assumptions.push(a);
+  }
   const outcomes = result.branches.map((b) => readOutcome(b, context.calico));
   const verdicts = new Set(outcomes.map((o) => o.verdict));
   const answer: ReachCheck['answer'] = verdicts.has('UNKNOWN')

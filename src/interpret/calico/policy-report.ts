@@ -18,6 +18,8 @@ export class PolicyUsageError extends Error {}
 export interface PolicyReportOptions {
   pod: string;
   namespace?: string;
+  /** `--ip`: the pod's address when no pod list or route gives it. */
+  podIp?: string;
   peer?: string;
   protocol?: 'tcp' | 'udp' | 'sctp';
   port?: number;
@@ -45,6 +47,7 @@ export function buildPolicyExplanation(files: readonly InputFile[], snapshots: r
     pods: input.pods,
     routes: input.routes,
     interfaces: input.interfaces,
+    ...(options.podIp !== undefined ? { podIp: options.podIp } : {}),
     ...(options.peer !== undefined ? { peer: options.peer } : {}),
     ...(options.protocol !== undefined ? { protocol: options.protocol } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),

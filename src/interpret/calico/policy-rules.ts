@@ -18,7 +18,7 @@ import { classifyCalicoChain, type KnownPolicy } from './chain-names.js';
 import { getChainIdentity, type ChainIdentity } from './explain.js';
 import { classifyCalicoIpset, resolveIpsetMembers, type CalicoIpsetKind, type ResolvedMember } from './ipsets.js';
 import { describeMarkOperation, describeMarkTest, type MarkLayout } from './marks.js';
-import { getMarkTest, listMeaningfulComments, listSetMatches } from './rule-facts.js';
+import { getMarkTest, listSetMatches } from './rule-facts.js';
 
 /** A Calico rule's action (the API words: Allow, Deny, Pass, Log), or a match-block step. */
 export type PolicyRuleAction = 'allow' | 'deny' | 'pass' | 'log' | 'match-block' | 'other';
@@ -319,10 +319,4 @@ function describeMatches(r: Pick<PolicyRuleExplanation, 'protocol' | 'ports' | '
   for (const o of r.otherMatches) parts.push(`if ${o}`);
   if (r.markCondition) parts.push(`(${r.markCondition})`);
   return parts.length === 0 ? 'everything' : parts.join(' ');
-}
-
-/** Identifying comments of a chain's first rule (`Policy ns/name ingress`), for the renderer. */
-export function listChainComments(ruleset: Ruleset, chainName: string): string[] {
-  const first = getChain(ruleset, 'filter', chainName)?.listRules()[0];
-  return first ? listMeaningfulComments(first) : [];
 }
