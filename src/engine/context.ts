@@ -24,6 +24,11 @@ export interface NodeContext {
    * question an SRE usually asks, said as an assumption) or `unknown` (fork on every check). Default `empty`.
    */
   recentDefault?: 'empty' | 'unknown';
+  /**
+   * `net.ipv4.conf.all.route_localnet` (netfilter.md §8): whether a 127/8 source may leave on a non-loopback
+   * device. Undefined = not captured.
+   */
+  routeLocalnet?: boolean;
   /** Routing: which interface a destination leaves by. Undefined result = unknown. */
   routeOutInterface?: (dst: string) => string | undefined;
 }

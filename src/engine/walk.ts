@@ -1,4 +1,4 @@
-import { cidrContains } from '../model/address.js';
+import { cidrContains, parseCidr } from '../model/address.js';
 import type { Rule, TableName } from '../model/rule.js';
 import { type Chain, type Ruleset, getChain } from '../model/ruleset.js';
 import { PREFILTER_MIN_RULES, listDestinationCandidates } from '../parse/rule-prefilter.js';
@@ -32,6 +32,8 @@ const NAT_MANIP: Partial<Record<Hook, 'dnat' | 'snat'>> = {
   INPUT: 'snat',
   POSTROUTING: 'snat',
 };
+
+const LOOPBACK_V4 = parseCidr('127.0.0.0/8')!;
 
 /** Where a walk starts: a packet arriving from a pod or the network (PREROUTING), or sent by the node (OUTPUT). */
 export type Origin = 'remote' | 'local';
@@ -557,6 +559,30 @@ class Walker {
       s.snat = effect.description ?? rule.raw;
     }
     this.finishTable(s, stage);
+    if (effect.nat === 'dnat' && stage.hook === 'OUTPUT') return this.rerouteLocal(s, rule);
+    return undefined;
+  }
+
+  /**
+   * After nat OUTPUT changed a local packet's destination the kernel routes it again (ip_route_me_harder).
+   * A 127/8 source may then leave by a non-loopback device only with route_localnet=1 (`__mkroute_output`,
+   * net/ipv4/route.c: -EINVAL, the packet is dropped). kube-proxy sets it for localhost NodePorts.
+   */
+  private rerouteLocal(s: State, rule: Rule): Finished | undefined {
+    const loopback = s.packet.family === 4 ? LOOPBACK_V4 : undefined;
+    if (!loopback || !cidrContains(loopback, s.packet.src) || cidrContains(loopback, s.packet.dst)) return undefined;
+    if (this.node.routeLocalnet === true) return undefined;
+    if (this.node.routeLocalnet === false) {
+      return {
+        state: s,
+        verdict: 'DROP',
+        disposition: 'dropped',
+        reason: `net.ipv4.conf.all.route_localnet=0: after the DNAT at line ${rule.source.line}, the kernel will not route a 127.0.0.0/8 source to ${s.packet.dst} (martian; ip_route_me_harder fails)`,
+      };
+    }
+    this.assumptions.add(
+      `a 127.0.0.0/8 source DNATed to ${s.packet.dst} leaves the node only with net.ipv4.conf.all.route_localnet=1 (kube-proxy sets it for localhost NodePorts); assumed set`,
+    );
     return undefined;
   }
 

@@ -55,12 +55,14 @@ export function viewSnapshot(snapshot: NodeSnapshot, family: Family): SnapshotVi
   for (const pod of snapshot.pods) for (const ip of pod.ips) podsByIp.set(canonical(ip), pod);
 
   const recentLists = readRecentLists(snapshot);
+  const routeLocalnet = snapshot.sysctls['net.ipv4.conf.all.route_localnet'];
   const node: NodeContext = {
     localAddresses: local,
     localAddressesComplete: haveAddresses,
     ipsets: new Map(snapshot.ipsets.map((s) => [s.name, s])),
     routeOutInterface: routeDevice,
     ...(recentLists ? { recentLists } : {}),
+    ...(routeLocalnet === undefined ? {} : { routeLocalnet: routeLocalnet.trim() === '1' }),
   };
   return {
     node,

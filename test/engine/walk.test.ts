@@ -323,3 +323,24 @@ describe('tracePacket: one packet, one interface', () => {
     }
   });
 });
+
+describe('tracePacket: localhost NodePorts need route_localnet (netfilter.md §8)', () => {
+  const text = dump({
+    nat: ':PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A OUTPUT -d 127.0.0.1/32 -p tcp -m tcp --dport 30080 -j DNAT --to-destination 10.244.2.5:80\n-A POSTROUTING -s 127.0.0.0/8 -j MASQUERADE',
+  });
+  const local = () => packet('127.0.0.1', 30080, '127.0.0.1', 'tcp', 'local');
+
+  test.each([
+    [true, 'ACCEPT', false],
+    [false, 'DROP', false],
+    [undefined, 'ACCEPT', true],
+  ])('route_localnet=%s → %s (assumption said: %s)', (routeLocalnet, verdict, assumed) => {
+    const ctx = { ...node(), ...(routeLocalnet === undefined ? {} : { routeLocalnet }) };
+    const r = trace(text, local(), 'local', ctx);
+    expect(r.branches).toHaveLength(1);
+    expect(r.branches[0]!.verdict).toBe(verdict);
+    if (verdict === 'DROP') expect(r.branches[0]!.reason).toMatch(/route_localnet=0/);
+    else expect(r.branches[0]!.masquerade).toBe(true);
+    expect(r.assumptions.some((a) => /route_localnet=1/.test(a))).toBe(assumed);
+  });
+});
