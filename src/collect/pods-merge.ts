@@ -21,9 +21,8 @@
  * cache files or log directories of other sandboxes are leftovers. Without it, the CNI cache (which names
  * the pod in its K8S_POD_* args) and then /var/log/pods directory names stand in.
  */
-import { createHash } from 'node:crypto';
 import type { NetInterface } from '../model/network.js';
-import type { Pod, PodSource } from '../model/pod.js';
+import { calicoInterfaceName, type Pod, type PodSource } from '../model/pod.js';
 import type { CapturedText } from '../model/snapshot.js';
 import type { Diagnostic, SourceRef } from '../model/source.js';
 import { parseCniCacheFile, type CniCacheEntry } from '../parse/cni-cache.js';
@@ -46,8 +45,6 @@ export const POD_LOG_DIRS_ID = 'pod-log-dirs';
 /** Other collectors' interface listings, used when {@link HOST_LINKS_ID} is absent (any ip-addr.ts form). */
 const FALLBACK_HOST_LINK_IDS = ['ip-link', 'ip-addr'];
 
-/** Calico's default interface prefix (felix `FELIX_INTERFACEPREFIX`, default `cali`). */
-export const CALICO_INTERFACE_PREFIX = 'cali';
 
 /** Result of {@link buildPodList}. */
 export interface PodList {
@@ -55,14 +52,6 @@ export interface PodList {
   diagnostics: Diagnostic[];
 }
 
-/**
- * Calico's host-side veth name for a pod: prefix + the first 11 hex digits of sha1("<namespace>.<pod>")
- * (libcalico-go `conversion/workload_endpoint_default.go` VethNameForWorkload; calico.md 2.4:
- * `default.db-8d66ff5f7-bp6kf` → `cali95aa86cbb2a`). Always 15 characters, the kernel's IFNAMSIZ-1.
- */
-export function calicoInterfaceName(namespace: string, pod: string, prefix: string = CALICO_INTERFACE_PREFIX): string {
-  return prefix + createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11);
-}
 
 /** The pods the captured texts describe (diagnostics dropped: see {@link buildPodList}). */
 export function parsePodSources(texts: readonly CapturedText[]): Pod[] {

@@ -32,7 +32,8 @@ import {
 import { formatPodNetnsCapture, listNetnsCommand, type NetnsEntry } from './pods-netns.js';
 import type { RunResult, Runner } from './runner.js';
 
-export { buildPodList, calicoInterfaceName, parsePodLogDirs, parsePodSources } from './pods-merge.js';
+export { buildPodList, parsePodLogDirs, parsePodSources } from './pods-merge.js';
+export { calicoInterfaceName } from '../model/pod.js';
 
 /** Where the kubelet keeps pod logs, one directory per pod (kubelet `kuberuntime` `podLogsRootDirectory`). */
 export const POD_LOGS_DIR = 'var/log/pods';

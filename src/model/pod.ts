@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { SourceRef } from './source.js';
 
 /**
@@ -35,4 +37,17 @@ export interface Pod {
   hostInterfaceFrom?: PodSource;
   /** Where the pod's identity was read (file and line of the crictl item, cache file, directory listing). */
   source?: SourceRef;
+}
+
+/** Felix's default `FELIX_INTERFACEPREFIX` (calico.md 2.4). */
+export const CALICO_INTERFACE_PREFIX = 'cali';
+
+/**
+ * Calico's host-side veth name for a pod: prefix + the first 11 hex digits of sha1("<namespace>.<pod>")
+ * (libcalico-go `conversion/workload_endpoint_default.go` VethNameForWorkload; calico.md 2.4:
+ * `default.db-8d66ff5f7-bp6kf` → `cali95aa86cbb2a`). 15 characters with the default prefix, the kernel's IFNAMSIZ-1.
+ * Shared by pod discovery (src/collect) and the Calico interpreter.
+ */
+export function calicoInterfaceName(namespace: string, pod: string, prefix: string = CALICO_INTERFACE_PREFIX): string {
+  return prefix + createHash('sha1').update(`${namespace}.${pod}`, 'utf8').digest('hex').slice(0, 11);
 }

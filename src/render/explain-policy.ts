@@ -78,10 +78,11 @@ function renderDirection(d: DirectionExplanation, c: ChalkInstance, w: number | 
     if (tier.endOfTier) lines.push(`    ${c.red('not allowed or passed → DROP')} ${c.dim(`'${tier.endOfTier.comment}', line ${tier.endOfTier.line}`)}`);
     else lines.push(`    ${c.dim('no end-of-tier drop: what no policy allows goes on to the next tier')}`);
   }
-  const passes = d.tiers.some((t) => t.policies.some((p) => (p.members ?? [p]).some((m) => m.rules.some((r) => r.action === 'pass'))));
-  const ended = d.tiers.some((t) => t.endOfTier);
+  // Traffic reaches the profiles only through every tier that ends in a drop, and only a Pass gets it through one.
+  const passes = (t: DirectionExplanation['tiers'][number]): boolean => t.policies.some((p) => (p.members ?? [p]).some((m) => m.rules.some((r) => r.action === 'pass')));
+  const ending = d.tiers.filter((t) => t.endOfTier);
   if (d.profiles.length) {
-    const note = !ended ? '' : passes ? ' (reached only by traffic the tiers pass on)' : ' (never reached: a tier drops what its policies do not allow)';
+    const note = ending.length === 0 ? '' : ending.every(passes) ? ' (reached only by traffic the tiers pass on)' : ' (never reached: a tier drops what its policies do not allow or pass)';
     lines.push(`  ${c.cyan('profiles')}${c.dim(note)}`);
     for (const p of d.profiles) lines.push(...renderPolicy(p, '    ', c, w));
   }

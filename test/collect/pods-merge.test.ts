@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { buildPodList, calicoInterfaceName, parsePodLogDirs, parsePodSources } from '../../src/collect/pods-merge.js';
+import { buildPodList, parsePodLogDirs, parsePodSources } from '../../src/collect/pods-merge.js';
+import { calicoInterfaceName } from '../../src/model/pod.js';
 import { findHostPeer, formatPodNetnsCapture, listNetnsCommand, parsePodNetnsCapture } from '../../src/collect/pods-netns.js';
 import type { CapturedText } from '../../src/model/snapshot.js';
 import type { Pod } from '../../src/model/pod.js';

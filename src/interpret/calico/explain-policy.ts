@@ -412,10 +412,10 @@ function describeUnmatched(d: DirectionExplanation, who: string): DirectionExpla
   if (d.adminDisabled) return { action: 'drop', sentence: `the endpoint is administratively disabled: everything is dropped`, rule: d.adminDisabled };
   const dropTier = findDroppingTier(d);
   if (dropTier) {
-    const names = dropTier.policies.map((p) => p.name).join(', ');
+    const names = listPolicyNames(dropTier).join(', ');
     return {
       action: 'drop',
-      sentence: `dropped by '${dropTier.endOfTier!.comment}' (${dropTier.endOfTier!.file}:${dropTier.endOfTier!.line}): ${who} is selected by ${d.direction} polic${dropTier.policies.length === 1 ? 'y' : 'ies'} ${names}${dropTier.name !== 'default' || d.tiers.length > 1 ? ` in tier ${dropTier.name}` : ''}, so its profiles are not reached`,
+      sentence: `dropped by '${dropTier.endOfTier!.comment}' (${dropTier.endOfTier!.file}:${dropTier.endOfTier!.line}): ${who} is selected by ${d.direction} polic${listPolicyNames(dropTier).length === 1 ? 'y' : 'ies'} ${names}${dropTier.name !== 'default' || d.tiers.length > 1 ? ` in tier ${dropTier.name}` : ''}, so its profiles are not reached`,
       rule: dropTier.endOfTier!,
     };
   }
@@ -431,6 +431,11 @@ function describeUnmatched(d: DirectionExplanation, who: string): DirectionExpla
   if (d.profiles.some((p) => !p.present)) return { action: 'unknown', sentence: 'decided by a profile whose rules are not in the input' };
   if (d.noProfileDrop) return { action: 'drop', sentence: `dropped by 'Drop if no profiles matched' (${d.noProfileDrop.file}:${d.noProfileDrop.line})`, rule: d.noProfileDrop };
   return { action: 'unknown', sentence: `${d.chain} ends without felix's final drop: the rest of its caller decides` };
+}
+
+/** The policies of a tier, groups read through to their members. */
+function listPolicyNames(tier: TierExplanation): string[] {
+  return tier.policies.flatMap((p) => (p.members ? p.members.map((m) => m.name) : [p.name]));
 }
 
 /** True when a policy of the tier passes every packet it gets to the next tier (an unconditional Pass rule). */
@@ -496,8 +501,8 @@ function headline(d: DirectionExplanation, who: string): string {
   if (passers.length) parts.push(`${passers.join(', ')} pass${passers.length === 1 ? 'es' : ''} the rest on to the next tier`);
   const dropTier = findDroppingTier(d);
   if (d.unmatched.action === 'drop' && dropTier?.endOfTier) {
-    const names = dropTier.policies.map((p) => p.name).join(', ');
-    parts.push(`everything else is dropped by its ${d.direction} polic${dropTier.policies.length === 1 ? 'y' : 'ies'} ${names} (${dropTier.endOfTier.file}:${dropTier.endOfTier.line} '${dropTier.endOfTier.comment}')`);
+    const names = listPolicyNames(dropTier).join(', ');
+    parts.push(`everything else is dropped by its ${d.direction} polic${listPolicyNames(dropTier).length === 1 ? 'y' : 'ies'} ${names} (${dropTier.endOfTier.file}:${dropTier.endOfTier.line} '${dropTier.endOfTier.comment}')`);
   } else {
     parts.push(`everything else is ${d.unmatched.sentence}`);
   }

@@ -4,16 +4,13 @@
  * (`FELIX_INTERFACEPREFIX`, default `cali`) + the first 11 hex digits of sha1("<namespace>.<pod>").
  * Verified on the seed article's workload endpoints: default/db-8d66ff5f7-bp6kf → cali95aa86cbb2a.
  */
-import { createHash } from 'node:crypto';
-import type { Pod } from '../../model/pod.js';
+import { CALICO_INTERFACE_PREFIX, calicoInterfaceName, type Pod } from '../../model/pod.js';
 
 /** The default `FELIX_INTERFACEPREFIX`. */
-export const DEFAULT_INTERFACE_PREFIX = 'cali';
+export const DEFAULT_INTERFACE_PREFIX = CALICO_INTERFACE_PREFIX;
 
-/** The interface Calico's CNI plugin names for a pod. */
-export function calicoInterfaceName(namespace: string, pod: string, prefix = DEFAULT_INTERFACE_PREFIX): string {
-  return prefix + createHash('sha1').update(`${namespace}.${pod}`, 'utf8').digest('hex').slice(0, 11);
-}
+/** The interface Calico's CNI plugin names for a pod (defined once, in src/model/pod.ts). */
+export { calicoInterfaceName };
 
 /**
  * The pod behind an interface: a pod whose known `hostInterface` is it, else one whose Calico name

@@ -232,3 +232,63 @@ describe('partial input', () => {
     expect(e.missing.some((m) => m.startsWith('cali-tw-cali95aa86cbb2a (ingress of cali95aa86cbb2a) is not in the input although cali-to-wl-dispatch line'))).toBe(true);
   });
 });
+
+describe('policy groups and the drop bit (Calico 3.28+ / 3.32-era rendering, synthetic)', () => {
+  // A group running two policies; deny renders as "set the drop bit, then DROP on it" (calico.md §4.2, §4.4).
+  const text = [
+    '*filter',
+    ':FORWARD ACCEPT [0:0]',
+    ':cali-FORWARD - [0:0]',
+    ':cali-to-wl-dispatch - [0:0]',
+    ':cali-tw-calitest0000a - [0:0]',
+    ':cali-gi-grp - [0:0]',
+    ':cali-pi-a - [0:0]',
+    ':cali-pi-b - [0:0]',
+    '-A FORWARD -j cali-FORWARD',
+    '-A FORWARD -m comment --comment "Policy explicitly accepted packet." -m mark --mark 0x10000/0x10000 -j ACCEPT',
+    '-A cali-FORWARD -j MARK --set-xmark 0x0/0x1a0000',
+    '-A cali-FORWARD -o cali+ -j cali-to-wl-dispatch',
+    '-A cali-to-wl-dispatch -o calitest0000a -g cali-tw-calitest0000a',
+    '-A cali-to-wl-dispatch -m comment --comment "Unknown interface" -j DROP',
+    '-A cali-tw-calitest0000a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-A cali-tw-calitest0000a -j MARK --set-xmark 0x0/0x30000',
+    '-A cali-tw-calitest0000a -m comment --comment "Start of tier default" -j MARK --set-xmark 0x0/0x20000',
+    '-A cali-tw-calitest0000a -m mark --mark 0x0/0x20000 -j cali-gi-grp',
+    '-A cali-tw-calitest0000a -m comment --comment "Return if policy accepted" -m mark --mark 0x10000/0x10000 -j RETURN',
+    '-A cali-tw-calitest0000a -m comment --comment "End of tier default. Drop if no policies passed packet" -m mark --mark 0x0/0x20000 -j DROP',
+    '-A cali-tw-calitest0000a -m comment --comment "Drop if no profiles matched" -j DROP',
+    '-A cali-gi-grp -j cali-pi-a',
+    '-A cali-gi-grp -m mark --mark 0x0/0x30000 -j cali-pi-b',
+    '-A cali-pi-a -s 10.0.9.0/24 -m comment --comment "KubernetesNetworkPolicy ns/a ingress" -j MARK --set-xmark 0x40000/0x40000',
+    '-A cali-pi-a -m mark --mark 0x40000/0x40000 -j DROP',
+    '-A cali-pi-b -p tcp -m comment --comment "KubernetesNetworkPolicy ns/b ingress" -m multiport --dports 80,443 -j MARK --set-xmark 0x10000/0x10000',
+    'COMMIT',
+    '',
+  ].join('\n');
+  const ruleset = parseIptables(text, 'group.rules');
+
+  test('the group is read through to its policies; the drop-bit deny is one Calico rule', () => {
+    const r = explainPolicy(ruleset, { pod: 'calitest0000a', ipsets: new Map() });
+    expect(r.layout).toMatchObject({ era: 'drop-bit', drop: '0x40000' });
+    const group = r.ingress!.tiers[0]!.policies[0]!;
+    expect(group.kind).toBe('group');
+    expect(group.members!.map((m) => [m.name, m.rules.map((x) => `${x.action} ${x.matches}`)])).toEqual([
+      ['ns/a', ['deny any protocol from 10.0.9.0/24']],
+      ['ns/b', ['allow TCP ports 80,443']],
+    ]);
+    expect(r.summary[0]).toBe(
+      "calitest0000a accepts TCP ports 80,443 (ns/b) only; denies any protocol from 10.0.9.0/24 (ns/a); everything else is dropped by its ingress policies ns/a, ns/b (group.rules:20 'End of tier default. Drop if no policies passed packet').",
+    );
+  });
+
+  test.each([
+    ['10.0.9.7', 80, 'no', 'cali-pi-a', 25],
+    ['10.0.8.7', 443, 'yes', 'cali-pi-b', 26],
+    ['10.0.8.7', 22, 'no', 'cali-tw-calitest0000a', 20],
+  ])('peer %s port %i → %s, decided in %s line %i', (peer, port, answer, chain, line) => {
+    const r = explainPolicy(ruleset, { pod: 'calitest0000a', podIp: '10.0.1.5', ipsets: new Map(), peer, port });
+    const check = r.reach!.find((c) => c.direction === 'ingress')!;
+    expect(check.answer).toBe(answer);
+    expect(check.outcomes[0]!.decidedBy).toMatchObject({ chain, line });
+  });
+});
