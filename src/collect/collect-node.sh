@@ -9,9 +9,13 @@
 # READ-ONLY: it only runs listing commands (iptables-save, ipset list, conntrack -L, ip ... show, nft list)
 # and reads /proc/sys. A missing tool or a failing command is recorded and the rest is still captured.
 #
-# Usage: sh collect.sh [OUTPUT]
+# Usage: sh collect.sh [OUTPUT [ROOT]]
 #   OUTPUT  NAME.tar.gz or NAME.tgz: an archive; - : the archive on stdout; anything else: a new folder.
 #           Default: ${TMPDIR:-/tmp}/knetdbg-HOST-TIME.tar.gz
+#   ROOT    The node's filesystem root, where the CNI result cache (ROOT/var/lib/cni/results) and the pod
+#           log folders (ROOT/var/log/pods) are read: /host when run in a `kubectl debug node` pod without
+#           chroot. Default: $KNETDBG_ROOT, else @@ROOT@@. /proc/sys is always read from /proc (its net.*
+#           values follow the network namespace of the reader, not the filesystem).
 #   kubectl debug node/NODE --profile=sysadmin -i --image=busybox -- chroot /host sh -s - < collect.sh > dump.tar.gz
 set -u
 LC_ALL=C
@@ -68,6 +72,15 @@ json_value() { printf '%s' "$1" | json_text; }
 first_line() { awk 'NF { print; exit }'; }
 
 out=${1:-}
+root=${2:-${KNETDBG_ROOT:-@@ROOT@@}}
+[ -d "${root:-/}" ] || progress "the node root $root is not a folder: no CNI cache or pod log folders will be found"
+# Without trailing slashes, so "$root/var/..." is the path `knetdbg collect --root` records (/ gives /var/...).
+while :; do
+  case $root in
+    */) root=${root%/} ;;
+    *) break ;;
+  esac
+done
 host=$(uname -n 2>/dev/null)
 kernel=$(uname -r 2>/dev/null)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -217,23 +230,26 @@ collect_pods() {
   run_source pod-host-ip-link pod-host-ip-link.txt 30 '["ip","-o","link"]' ip -o link
   : > "$errf"
   t0=$(now_ms)
-  cache=/var/lib/cni/results
+  cache="$root/var/lib/cni/results"
+  ls_json="[\"ls\",\"-1\",$(json_value "$cache")]"
   if [ -d "$cache" ]; then
     for f in "$cache"/*; do
       [ -f "$f" ] || continue
       cat "$f" > "$dir/cni-cache-$(basename "$f").json" 2>> "$errf"
     done
-    record cni-cache "[\"ls\",\"-1\",\"$cache\"]" 0 $(($(now_ms) - t0)) '' ''
+    record cni-cache "$ls_json" 0 $(($(now_ms) - t0)) '' ''
   else
-    record cni-cache "[\"ls\",\"-1\",\"$cache\"]" null $(($(now_ms) - t0)) '' 'ENOENT'
+    record cni-cache "$ls_json" null $(($(now_ms) - t0)) '' 'ENOENT'
   fi
   : > "$errf"
   t0=$(now_ms)
-  if [ -d /var/log/pods ]; then
-    ls -1 /var/log/pods > "$dir/pod-log-dirs.txt" 2> "$errf"
-    record pod-log-dirs '["ls","-1","/var/log/pods"]' 0 $(($(now_ms) - t0)) pod-log-dirs.txt ''
+  logs="$root/var/log/pods"
+  ls_json="[\"ls\",\"-1\",$(json_value "$logs")]"
+  if [ -d "$logs" ]; then
+    ls -1 "$logs" > "$dir/pod-log-dirs.txt" 2> "$errf"
+    record pod-log-dirs "$ls_json" 0 $(($(now_ms) - t0)) pod-log-dirs.txt ''
   else
-    record pod-log-dirs '["ls","-1","/var/log/pods"]' null $(($(now_ms) - t0)) '' 'ENOENT'
+    record pod-log-dirs "$ls_json" null $(($(now_ms) - t0)) '' 'ENOENT'
   fi
   progress "pods: runtime, links, CNI cache and log folders captured"
 }

@@ -40,6 +40,12 @@ export interface CollectLiveOptions {
   onProgress?: (message: string) => void;
   /** Discover pods (pods.ts); default true. */
   pods?: boolean;
+  /**
+   * The node's filesystem root for the files pod discovery reads (CNI cache, /var/log/pods): `/` (default),
+   * `/host` under `kubectl debug node/… --profile=sysadmin`. /proc/sys is not re-rooted: its net.* values are
+   * those of the reading process's network namespace (proc(5)), which is the node's under hostNetwork.
+   */
+  root?: string;
 }
 
 /** Result of {@link collectLive}. */
@@ -95,7 +101,10 @@ export async function collectLive(options: CollectLiveOptions): Promise<LiveColl
   // Pods (pods.ts): crictl, the pods' network namespaces, the CNI cache and /var/log/pods, each output in
   // its own file; the loader rebuilds the pod list from those files with parsePodSources.
   if (options.pods !== false) {
-    const found = await discoverPods(run, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    const found = await discoverPods(run, {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.root === undefined ? {} : { root: options.root }),
+    });
     for (const text of found.texts) {
       await writeFile(join(options.dir, text.file), text.text);
       captures.push(text);
@@ -104,6 +113,19 @@ export async function collectLive(options: CollectLiveOptions): Promise<LiveColl
     progress(`pods: ${found.pods.length} found (${found.records.length} commands and reads)`);
   }
   return { captures, meta };
+}
+
+/**
+ * Why `root` cannot be the node's filesystem root (not there, not a folder), or undefined when it can. The
+ * commands refuse such a `--root` up front: a mistyped path would otherwise silently find no pods.
+ */
+export async function checkNodeRoot(root: string): Promise<string | undefined> {
+  try {
+    return (await stat(root)).isDirectory() ? undefined : `${root} is not a folder`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `${root}: ${code === 'ENOENT' ? 'no such folder' : (code ?? (error as Error).message)}`;
+  }
 }
 
 /** One line of progress: `iptables-save -c: ok, 1234 bytes, 12 ms` / `nft list ruleset: not found`. */

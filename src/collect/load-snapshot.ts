@@ -49,6 +49,8 @@ export interface LoadSnapshotOptions {
   /** Live collection only: the runner (default execa) and progress lines. */
   run?: Runner;
   onProgress?: (message: string) => void;
+  /** Live collection only: the node's filesystem root (live.ts `root`); default `/`. */
+  root?: string;
 }
 
 /**
@@ -72,6 +74,7 @@ async function loadLive(options: LoadSnapshotOptions): Promise<NodeSnapshot> {
       dir,
       ...(options.run ? { run: options.run } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.root === undefined ? {} : { root: options.root }),
     });
     await writeDumpMeta(dir, meta);
     // Labels name `<live>/conntrack.txt`, not the temporary folder that is gone after this call.

@@ -46,13 +46,23 @@ export function renderSourceLine(source: SourceSpec): string {
   return ['run_source', source.id, source.file, String(seconds), command, ...source.command].map(quoteShellWord).join(' ');
 }
 
+/** Options of {@link renderCollectScript}. */
+export interface CollectScriptOptions {
+  /**
+   * The node root the script reads files under when neither its second argument nor $KNETDBG_ROOT names one
+   * (`/` by default; `/host` for a `kubectl debug node` pod run without chroot).
+   */
+  root?: string;
+}
+
 /** The complete script. */
-export function renderCollectScript(): string {
+export function renderCollectScript(options: CollectScriptOptions = {}): string {
   const template = readScriptTemplate();
   const sources = SOURCES.map((s) => `# ${s.why}\n${renderSourceLine(s)}`).join('\n');
   const versions = VERSION_PROBES.map((p) => ['version', p.tool, ...p.command].map(quoteShellWord).join(' ')).join('\n');
   return template
     .replace('# @@SOURCES@@', sources)
     .replace('# @@VERSIONS@@', versions)
-    .replace(/@@VERSION@@/g, KNETDBG_TOOL.version);
+    .replace(/@@VERSION@@/g, KNETDBG_TOOL.version)
+    .replace(/@@ROOT@@/g, quoteShellWord(options.root ?? '/'));
 }

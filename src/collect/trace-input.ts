@@ -20,6 +20,8 @@ export interface TraceInputOptions {
   onProgress?: (message: string) => void;
   /** Reads standard input (for `--from -`). */
   readStdin?: () => Promise<string>;
+  /** Live collection only (no `from`): the node's filesystem root, `/` by default (live.ts `root`). */
+  root?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function loadTraceInput(froms: readonly string[], options: TraceInp
   const loadOptions: LoadSnapshotOptions = {
     conntrackFilter: (e) => e.protocol === options.protocol && e.original.dst === options.destination,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.root === undefined ? {} : { root: options.root }),
   };
   if (froms.length === 1 && froms[0] === '-') {
     if (!options.readStdin) throw new InputError({ file: '<stdin>', line: 0 }, 'standard input is not available');

@@ -1,11 +1,13 @@
 import { Command, Flags } from '@oclif/core';
 import { collectDump } from '../collect/dump-write.js';
-import { describeRecord } from '../collect/live.js';
+import { checkNodeRoot, describeRecord } from '../collect/live.js';
 import { renderCollectScript } from '../collect/script.js';
 import { summarizeCollection, type CollectSummary } from '../collect/summary.js';
 
 /** Exit code when the dump could not be written at all. */
 const FAILURE_EXIT = 1;
+/** Exit code for usage errors, as oclif uses for its own parse errors (toolchain.md §3). */
+const USAGE_EXIT = 2;
 
 /** `knetdbg collect`: capture this node's rules, sets, conntrack, addresses and routes into a dump. */
 export default class Collect extends Command {
@@ -38,20 +40,29 @@ export default class Collect extends Command {
       summary: 'Print a POSIX sh script that writes the same dump without Node.js, and exit.',
       default: false,
     }),
+    root: Flags.string({
+      summary: "The node's filesystem root, where the CNI result cache and /var/log/pods are read: /host in a `kubectl debug node --profile=sysadmin` pod.",
+      description:
+        'Commands still run as they are found on PATH and /proc is this process\'s (kubectl debug node shares the host PID and network namespaces). With --script: the root the script uses when it is given no second argument and no KNETDBG_ROOT.',
+      default: '/',
+    }),
   };
 
   /** Collects (or prints the script); the returned summary is exactly what `--json` prints. */
   async run(): Promise<CollectSummary | { script: string }> {
     const { flags } = await this.parse(Collect);
     if (flags.script) {
-      const script = renderCollectScript();
+      const script = renderCollectScript({ root: flags.root });
       if (!this.jsonEnabled()) process.stdout.write(script);
       return { script };
     }
+    const badRoot = await checkNodeRoot(flags.root);
+    if (badRoot !== undefined) this.error(`invalid --root: ${badRoot}`, { exit: USAGE_EXIT });
     let summary: CollectSummary;
     try {
       const result = await collectDump({
         ...(flags.output !== undefined ? { output: flags.output } : {}),
+        root: flags.root,
         onProgress: (line) => this.logToStderr(`  ${line}`),
       });
       summary = summarizeCollection(result);
@@ -63,5 +74,14 @@ export default class Collect extends Command {
       this.log(summary.output);
     }
     return summary;
+  }
+
+  /**
+   * oclif's --json error path sets the exit code from `err.exitCode`, which its own CLIError does not have (it
+   * keeps `oclif.exit`): without this, `--root /nope --json` would exit 1 instead of 2 (as in trace.ts).
+   */
+  override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
+    if (process.exitCode === undefined && error.oclif?.exit !== undefined) process.exitCode = error.oclif.exit;
+    return super.catch(error);
   }
 }

@@ -106,6 +106,10 @@ export default class Trace extends Command {
         'What to trace against: a knetdbg dump (folder or .tar.gz), a calicoctl diags bundle, or files detected by content (iptables-save, ipset list, ip route …; repeatable; - for stdin). Default: this node, live.',
       multiple: true,
     }),
+    root: Flags.string({
+      summary: "Live only: the node's filesystem root, where pods are looked up (CNI cache, /var/log/pods): /host in a `kubectl debug node --profile=sysadmin` pod. Default: /.",
+      exclusive: ['from'],
+    }),
     services: Flags.string({
       summary: 'Output of `kubectl get svc -A -o json`, to name services when rules carry no comments.',
     }),
@@ -139,6 +143,12 @@ export default class Trace extends Command {
     });
     applyColorDecision(color);
 
+    if (flags.root !== undefined) {
+      const { checkNodeRoot } = await import('../collect/live.js');
+      const badRoot = await checkNodeRoot(flags.root);
+      if (badRoot !== undefined) this.error(`invalid --root: ${badRoot}`, { exit: USAGE_EXIT });
+    }
+
     const services = flags.services === undefined ? undefined : await this.readInput(flags.services, '--services');
 
     let report: TraceReport;
@@ -149,6 +159,7 @@ export default class Trace extends Command {
         protocol: flags.proto,
         destination: destination.address,
         readStdin,
+        ...(flags.root === undefined ? {} : { root: flags.root }),
         ...(process.stderr.isTTY ? { onProgress: (m: string) => this.logToStderr(m) } : {}),
       });
       report = (await loadTraceQuery())(

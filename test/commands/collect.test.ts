@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,5 +35,29 @@ describe('knetdbg collect', () => {
     // oclif wraps the message to the terminal width: compare it unwrapped.
     expect(r.stderr.replace(/\s+›?\s*/g, ' ')).toMatch(/cannot write the dump: \S*full is not empty/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a --root that does not exist is refused with exit 2 (also under --json) and nothing is written', async () => {
+    const out = join(tmp, 'never.tar.gz');
+    for (const json of [[], ['--json']]) {
+      const r = await knetdbg(['collect', '-o', out, '--root', '/nonexistent/host', ...json]);
+      expect(r.exitCode).toBe(2);
+      expect(`${r.stdout}${r.stderr}`.replace(/\s+›?\s*/g, ' ')).toContain('invalid --root: /nonexistent/host: no such folder');
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('--script --root makes that root the default of the script (its second argument and KNETDBG_ROOT still win)', async () => {
+    const r = await knetdbg(['collect', '--script', '--root', "/ho st'"]);
+    expect(r.stdout).toContain(`root=\${2:-\${KNETDBG_ROOT:-'/ho st'\\''}}`);
+    const plain = await knetdbg(['collect', '--script']);
+    expect(plain.stdout).toContain('root=${2:-${KNETDBG_ROOT:-/}}');
+    // What sh makes of the line: the baked default, the variable, the argument.
+    const line = /^root=.*$/m.exec(r.stdout)![0];
+    const value = async (args: string[], env: Record<string, string> = {}) =>
+      (await execa('sh', ['-c', `${line}; printf %s "$root"`, 'sh', ...args], { env, extendEnv: false })).stdout;
+    expect(await value([])).toBe("/ho st'");
+    expect(await value([], { KNETDBG_ROOT: '/host' })).toBe('/host');
+    expect(await value(['out.tar.gz', '/mnt/root'], { KNETDBG_ROOT: '/host' })).toBe('/mnt/root');
   });
 });

@@ -202,6 +202,18 @@ describe('knetdbg trace errors', () => {
     expect(output.error.message).toMatch(/invalid destination "not-an-address"/);
   });
 
+  test.each<[string, string[], RegExp]>([
+    ['--root with --from', ['--root', '/', '--from', twoEndpoints], /--from=\S+ cannot also be provided when using --root/],
+    ['a --root that does not exist', ['--root', '/nonexistent/host'], /invalid --root: \/nonexistent\/host: no such folder/],
+    ['a --root that is a file', ['--root', twoEndpoints], /invalid --root: \S+ is not a folder/],
+  ])('%s: exit 2 before anything is collected', async (_name, args, message) => {
+    // No netfilter tools on PATH: a --root check that came too late would fail differently (exit 1).
+    const run = await knetdbg(['trace', '10.96.0.50:80', ...args], { env: { PATH: dirname(process.execPath) }, extendEnv: false });
+    expect(run.exitCode).toBe(2);
+    expect(errorText(String(run.stderr))).toMatch(message);
+    expect(String(run.stderr)).not.toMatch(STACK);
+  });
+
   test('without --from and without iptables-save on PATH: exit 1, saying how to capture the rules', async () => {
     const run = await knetdbg(['trace', '10.96.0.50:80'], { env: { PATH: dirname(process.execPath) }, extendEnv: false });
     expect(run.exitCode).toBe(1);

@@ -7,7 +7,7 @@
  * Every namespace name starts with the harness prefix, so cleanupStale() removes leftovers of dead runs.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, NETNS_PREFIX, run, runIn, type LabSpec } from './harness.js';
@@ -129,4 +129,75 @@ export function renderConntrackLoadFile(count: number): string {
     lines.push(`-I -s 10.${100 + (a % 100)}.${(i >> 8) & 255}.${(i & 255) || 1} -d 10.96.0.${1 + (a % 250)} -p tcp --sport ${port} --dport 443 --state ESTABLISHED -t 3600 -u ASSURED`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The Kubernetes identity given to a box pod in a fake node root (see {@link writeNodeRoot}). */
+export interface BoxPodIdentity {
+  /** The lab pod (BOX_SPEC.pods[].name). */
+  labName: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** Pod sandbox id (64 hex digits), the CNI cache's containerId. */
+  sandboxId: string;
+}
+
+/** A box pod as written into the fake root, with what the kernel says about it. */
+export interface BoxPodOnRoot extends BoxPodIdentity {
+  ip: string;
+  /** The lab's network namespace of the pod. */
+  netns: string;
+  /** Host side of the pod's veth in the node namespace (`cali…`), read from the node's /32 route to the pod. */
+  hostInterface: string;
+}
+
+/** Names the box pods as a kubelet would: default/nginx-… (the ClusterIP's endpoint) and default/client-…. */
+export function makeBoxIdentities(): BoxPodIdentity[] {
+  const uid = (): string => {
+    const h = randomBytes(16).toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  const sandbox = (): string => randomBytes(32).toString('hex');
+  return [
+    { labName: 'nginx', namespace: 'default', name: `nginx-7d9fc5b4f-${randomBytes(3).toString('hex').slice(0, 5)}`, uid: uid(), sandboxId: sandbox() },
+    { labName: 'client', namespace: 'default', name: `client-6c8f7b5d9-${randomBytes(3).toString('hex').slice(0, 5)}`, uid: uid(), sandboxId: sandbox() },
+  ];
+}
+
+/**
+ * Writes a fake node filesystem root for the box under `root`, as `--root` reads it: one libcni cache file per
+ * pod in `var/lib/cni/results/k8s-pod-network-<sandbox>-eth0` (containernetworking/cni libcni/api.go
+ * `cachedInfo`, with Calico's result: only the host veth in `interfaces`, calico.md), the pod's network
+ * namespace path `/var/run/netns/<netns>` made real by a symlink `root/var/run/netns/<netns>` → /run/netns
+ * (where `ip netns` binds them, ip-netns(8)), and the kubelet's `var/log/pods/<ns>_<name>_<uid>` folders.
+ */
+export async function writeNodeRoot(lab: Lab, root: string, identities: BoxPodIdentity[]): Promise<BoxPodOnRoot[]> {
+  const results = join(root, 'var/lib/cni/results');
+  mkdirSync(results, { recursive: true });
+  mkdirSync(join(root, 'var/run/netns'), { recursive: true });
+  const out: BoxPodOnRoot[] = [];
+  for (const id of identities) {
+    const { ns, src: ip } = lab.sourceOf({ kind: 'pod', name: id.labName });
+    // harness.ts routes each pod's /32 through its host veth: `10.244.2.2 dev caliXXXX scope link`.
+    const route = (await runIn(lab.node, 'ip', ['-o', 'route', 'show', `${ip}/32`])).stdout;
+    const dev = /\bdev (\S+)/.exec(route)?.[1];
+    if (dev === undefined) throw new Error(`no route to ${ip} in ${lab.node}: ${route}`);
+    const netnsPath = `/var/run/netns/${ns}`;
+    symlinkSync(`/run/netns/${ns}`, join(root, netnsPath));
+    const config = Buffer.from(JSON.stringify({ name: 'k8s-pod-network', cniVersion: '0.3.1', plugins: [{ type: 'calico' }, { type: 'portmap', snat: true }] })).toString('base64');
+    const cached = {
+      kind: 'cniCacheV1',
+      containerId: id.sandboxId,
+      config,
+      ifName: 'eth0',
+      networkName: 'k8s-pod-network',
+      netns: netnsPath,
+      cniArgs: [['K8S_POD_NAMESPACE', id.namespace], ['K8S_POD_NAME', id.name], ['K8S_POD_INFRA_CONTAINER_ID', id.sandboxId], ['K8S_POD_UID', id.uid], ['IgnoreUnknown', '1']],
+      result: { cniVersion: '0.3.1', interfaces: [{ name: dev }], ips: [{ version: '4', address: `${ip}/32` }], dns: {} },
+    };
+    writeFileSync(join(results, `k8s-pod-network-${id.sandboxId}-eth0`), JSON.stringify(cached));
+    mkdirSync(join(root, 'var/log/pods', `${id.namespace}_${id.name}_${id.uid}`), { recursive: true });
+    out.push({ ...id, ip, netns: ns, hostInterface: dev });
+  }
+  return out;
 }
