@@ -33,14 +33,8 @@ export class SegmentStore {
 
   /** Starts a new segment of `idx` at text offset `start` (1-based line `line`) holding one line. */
   append(idx: ChainIndex, start: number, line: number): void {
-    if (this.size === this.start.length) this.grow();
-    const s = this.size++;
-    this.start[s] = start;
-    this.line[s] = line;
-    this.count[s] = 1;
-    this.next[s] = -1;
-    if (idx.lastSegment >= 0) this.next[idx.lastSegment] = s;
-    else idx.firstSegment = s;
+    const s = this.appendAfter(idx.lastSegment, start, line);
+    if (idx.firstSegment < 0) idx.firstSegment = s;
     idx.lastSegment = s;
   }
 

@@ -4,6 +4,7 @@ import { TABLE_NAMES, type TableName } from '../model/rule.js';
 import { ChainIndex } from './chain-index.js';
 import { SAVE_HEADER } from './detect.js';
 import { makeChainFactory, reportProblem, type ParseState } from './parse-state.js';
+import { MaterializingChainMap } from './lazy-chain-map.js';
 
 /**
  * The fast index of a canonical `iptables-save` dump (kube-proxy's at 10k services: 435k lines, 110k chains).
@@ -322,7 +323,7 @@ function makeTable(state: ParseState, name: TableName, source: SourceRef, decls:
  * `Table.chains` over a DeclStore: a real Map whose Chain objects are made on first `get`, found by binary
  * search. Iterating makes every chain, in declaration order.
  */
-class DeclChainMap extends Map<string, Chain> {
+class DeclChainMap extends MaterializingChainMap {
   #decls: DeclStore | undefined;
   /** Declarations not yet made into chains (by id); undefined once everything is made. */
   #made: Uint8Array | undefined;
@@ -389,39 +390,15 @@ class DeclChainMap extends Map<string, Chain> {
     super.clear();
   }
 
-  override keys(): MapIterator<string> {
-    this.#materialize();
-    return super.keys();
-  }
-
-  override values(): MapIterator<Chain> {
-    this.#materialize();
-    return super.values();
-  }
-
-  override entries(): MapIterator<[string, Chain]> {
-    this.#materialize();
-    return super.entries();
-  }
-
-  override [Symbol.iterator](): MapIterator<[string, Chain]> {
-    return this.entries();
-  }
-
-  override forEach(callback: (value: Chain, key: string, map: Map<string, Chain>) => void, thisArg?: unknown): void {
-    this.#materialize();
-    super.forEach(callback, thisArg);
-  }
-
   /** Makes every chain; the map ends up in declaration order, with chains added by callers after. */
-  #materialize(): void {
+  protected override materialize(): void {
     const decls = this.#decls;
     if (!decls) return;
     const made = this.#made!;
     this.#decls = undefined;
     this.#made = undefined;
     this.#extra = 0;
-    const existing = new Map<string, Chain>(super.entries());
+    const existing = new Map<string, Chain>(this.madeEntries());
     super.clear();
     for (let id = 0; id < decls.size; id++) {
       const name = decls.getName(id);

@@ -203,9 +203,9 @@ describe('knetdbg trace errors', () => {
   });
 
   test.each<[string, string[], RegExp]>([
-    ['--root with --from', ['--root', '/', '--from', twoEndpoints], /--from=\S+ cannot also be provided when using --root/],
+    ['--root with --from', ['--root', '/', '--from', join(ROOT, 'samples', 'clusterip-nginx.rules')], /--from=\S+ cannot also be provided when using --root/],
     ['a --root that does not exist', ['--root', '/nonexistent/host'], /invalid --root: \/nonexistent\/host: no such folder/],
-    ['a --root that is a file', ['--root', twoEndpoints], /invalid --root: \S+ is not a folder/],
+    ['a --root that is a file', ['--root', join(ROOT, 'package.json')], /invalid --root: \S+package\.json is not a folder/],
   ])('%s: exit 2 before anything is collected', async (_name, args, message) => {
     // No netfilter tools on PATH: a --root check that came too late would fail differently (exit 1).
     const run = await knetdbg(['trace', '10.96.0.50:80', ...args], { env: { PATH: dirname(process.execPath) }, extendEnv: false });
