@@ -1,16 +1,13 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { FAILURE_EXIT, KnetdbgCommand, USAGE_EXIT } from '../base-command.js';
 import { collectDump } from '../collect/dump-write.js';
 import { checkNodeRoot, describeRecord } from '../collect/live.js';
 import { renderCollectScript } from '../collect/script.js';
 import { summarizeCollection, type CollectSummary } from '../collect/summary.js';
 
-/** Exit code when the dump could not be written at all. */
-const FAILURE_EXIT = 1;
-/** Exit code for usage errors, as oclif uses for its own parse errors (toolchain.md §3). */
-const USAGE_EXIT = 2;
 
 /** `knetdbg collect`: capture this node's rules, sets, conntrack, addresses and routes into a dump. */
-export default class Collect extends Command {
+export default class Collect extends KnetdbgCommand {
   static override summary = "Capture this node's network state into a dump for offline analysis.";
 
   static override description = [
@@ -80,8 +77,4 @@ export default class Collect extends Command {
    * oclif's --json error path sets the exit code from `err.exitCode`, which its own CLIError does not have (it
    * keeps `oclif.exit`): without this, `--root /nope --json` would exit 1 instead of 2 (as in trace.ts).
    */
-  override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    if (process.exitCode === undefined && error.oclif?.exit !== undefined) process.exitCode = error.oclif.exit;
-    return super.catch(error);
-  }
 }

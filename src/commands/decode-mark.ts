@@ -1,17 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { FAILURE_EXIT, KnetdbgCommand, USAGE_EXIT } from '../base-command.js';
 import { buildDecodeMarkReport, MarkUsageError, type DecodeMarkReport } from '../interpret/calico/decode-report.js';
 import { InputError } from '../model/source.js';
 import { applyColorDecision, shouldColor } from '../render/color.js';
 import { renderDecodeMark } from '../render/decode-mark.js';
 
-/** Exit code for usage errors, as oclif uses for its own parse errors (toolchain.md §3). */
-const USAGE_EXIT = 2;
-/** Exit code when the analysis could not run (unreadable input). */
-const FAILURE_EXIT = 1;
 
 /** `knetdbg decode-mark`: what a packet mark means to Calico and kube-proxy. */
-export default class DecodeMark extends Command {
+export default class DecodeMark extends KnetdbgCommand {
   static override summary = 'Explain a packet mark (or value/mask) in Calico\'s and kube-proxy\'s bits.';
 
   static override description = [
@@ -49,7 +45,7 @@ export default class DecodeMark extends Command {
     const { args, flags } = await this.parse(DecodeMark);
     const color = shouldColor({ mode: flags.color, json: this.jsonEnabled(), isTTY: process.stdout.isTTY === true, env: process.env });
     applyColorDecision(color);
-    const rules = flags.from === undefined ? undefined : await this.readInput(flags.from);
+    const rules = flags.from === undefined ? undefined : await this.readInput(flags.from, '--from');
     let report: DecodeMarkReport;
     try {
       report = buildDecodeMarkReport(args.mark, { rules, layout: flags.layout });
@@ -62,24 +58,5 @@ export default class DecodeMark extends Command {
     return report;
   }
 
-  /** oclif's --json error path reads `err.exitCode`; carry the usage exit code over (as trace does). */
-  override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    if (process.exitCode === undefined && error.oclif?.exit !== undefined) process.exitCode = error.oclif.exit;
-    return super.catch(error);
-  }
 
-  private async readInput(path: string): Promise<{ text: string; file: string }> {
-    try {
-      if (path === '-') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-        return { text: Buffer.concat(chunks).toString('utf8'), file: '<stdin>' };
-      }
-      return { text: await readFile(path, 'utf8'), file: path };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(error);
-      return this.error(`cannot read --from ${path}: ${why}`, { exit: FAILURE_EXIT });
-    }
-  }
 }

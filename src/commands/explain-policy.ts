@@ -1,18 +1,15 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { FAILURE_EXIT, KnetdbgCommand, USAGE_EXIT } from '../base-command.js';
 import type { PolicyExplanation } from '../interpret/calico/explain-policy.js';
 import { InputError } from '../model/source.js';
 import type { NodeSnapshot } from '../model/snapshot.js';
 import { applyColorDecision, shouldColor } from '../render/color.js';
 
-/** Exit code for usage errors, as oclif uses for its own parse errors (toolchain.md §3). */
-const USAGE_EXIT = 2;
-/** Exit code when the analysis could not run (unreadable input, pod not on this node). */
-const FAILURE_EXIT = 1;
 
 /** `knetdbg explain-policy`: who may reach a pod, and whom it may reach, from the node's Calico rules. */
-export default class ExplainPolicy extends Command {
+export default class ExplainPolicy extends KnetdbgCommand {
   static override summary = 'Explain the Calico policy of a pod: who may reach it and whom it may reach.';
 
   static override description = [
@@ -86,7 +83,7 @@ export default class ExplainPolicy extends Command {
           const { loadSnapshot } = await import('../collect/load-snapshot.js');
           snapshots.push(await loadSnapshot(path));
         } else {
-          files.push(await this.readInput(path));
+          files.push(await this.readInput(path, '--from'));
         }
       }
       report = buildPolicyExplanation(files, snapshots, {
@@ -112,26 +109,7 @@ export default class ExplainPolicy extends Command {
     return report;
   }
 
-  /** oclif's --json error path reads `err.exitCode`; carry the usage exit code over (as trace does). */
-  override async catch(error: Error & { oclif?: { exit?: number } }): Promise<unknown> {
-    if (process.exitCode === undefined && error.oclif?.exit !== undefined) process.exitCode = error.oclif.exit;
-    return super.catch(error);
-  }
 
-  private async readInput(path: string): Promise<{ text: string; file: string }> {
-    try {
-      if (path === '-') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-        return { text: Buffer.concat(chunks).toString('utf8'), file: '<stdin>' };
-      }
-      return { text: (await readFile(path)).toString('utf8'), file: path };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(error);
-      return this.error(`cannot read --from ${path}: ${why}`, { exit: FAILURE_EXIT });
-    }
-  }
 }
 
 /** A folder or an archive goes to the dump loader; a plain file is read here and recognised by content. */
