@@ -1,6 +1,6 @@
 import type { NodeSnapshot } from '../model/snapshot.js';
 import { InputError } from '../model/source.js';
-import { pickIptables } from './iptables-backends.js';
+import { getIptablesBackend, pickIptables } from './iptables-backends.js';
 import { loadSnapshot, type LoadSnapshotOptions } from './load-snapshot.js';
 
 /** What a trace reads: the iptables text to walk and, when there is more, the node snapshot around it. */
@@ -54,7 +54,13 @@ export async function loadTraceInput(froms: readonly string[], options: TraceInp
     );
   }
   const notes: string[] = [];
-  if (choice.reason) notes.push(`traced ${choice.capture.file}: ${choice.reason}; also present: ${choice.others.map((o) => o.file).join(', ')}`);
+  // Worth saying only when another backend's capture was left aside (iptables-save and iptables-nft-save
+  // of the same nf_tables rules are one ruleset).
+  const chosenBackend = getIptablesBackend(choice.capture);
+  const otherBackends = choice.others.filter((o) => getIptablesBackend(o) !== chosenBackend);
+  if (choice.reason && otherBackends.length > 0) {
+    notes.push(`traced ${choice.capture.file}: ${choice.reason}; also present: ${otherBackends.map((o) => o.file).join(', ')}`);
+  }
   const rich =
     snapshot.ipsets.length + snapshot.interfaces.length + snapshot.routes.length + snapshot.pods.length + snapshot.conntrack.length > 0 ||
     Object.keys(snapshot.sysctls).length > 0;

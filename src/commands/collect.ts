@@ -5,7 +5,6 @@ import { checkNodeRoot, describeRecord } from '../collect/live.js';
 import { renderCollectScript } from '../collect/script.js';
 import { summarizeCollection, type CollectSummary } from '../collect/summary.js';
 
-
 /** `knetdbg collect`: capture this node's rules, sets, conntrack, addresses and routes into a dump. */
 export default class Collect extends KnetdbgCommand {
   static override summary = "Capture this node's network state into a dump for offline analysis.";
@@ -72,9 +71,4 @@ export default class Collect extends KnetdbgCommand {
     }
     return summary;
   }
-
-  /**
-   * oclif's --json error path sets the exit code from `err.exitCode`, which its own CLIError does not have (it
-   * keeps `oclif.exit`): without this, `--root /nope --json` would exit 1 instead of 2 (as in trace.ts).
-   */
 }
