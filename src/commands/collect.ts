@@ -1,9 +1,6 @@
 import { Flags } from '@oclif/core';
 import { FAILURE_EXIT, KnetdbgCommand, USAGE_EXIT } from '../base-command.js';
-import { collectDump } from '../collect/dump-write.js';
-import { checkNodeRoot, describeRecord } from '../collect/live.js';
-import { renderCollectScript } from '../collect/script.js';
-import { summarizeCollection, type CollectSummary } from '../collect/summary.js';
+import type { CollectSummary } from '../collect/summary.js';
 
 /** `knetdbg collect`: capture this node's rules, sets, conntrack, addresses and routes into a dump. */
 export default class Collect extends KnetdbgCommand {
@@ -47,6 +44,13 @@ export default class Collect extends KnetdbgCommand {
   /** Collects (or prints the script); the returned summary is exactly what `--json` prints. */
   async run(): Promise<CollectSummary | { script: string }> {
     const { flags } = await this.parse(Collect);
+    // Imported here, not at the top: oclif imports every command file at startup (see trace.ts).
+    const [{ collectDump }, { checkNodeRoot, describeRecord }, { renderCollectScript }, { summarizeCollection }] = await Promise.all([
+      import('../collect/dump-write.js'),
+      import('../collect/live.js'),
+      import('../collect/script.js'),
+      import('../collect/summary.js'),
+    ]);
     if (flags.script) {
       const script = renderCollectScript({ root: flags.root });
       if (!this.jsonEnabled()) process.stdout.write(script);

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { FAILURE_EXIT, KnetdbgCommand, USAGE_EXIT } from '../base-command.js';
-import { buildDecodeMarkReport, MarkUsageError, type DecodeMarkReport } from '../interpret/calico/decode-report.js';
+import type { DecodeMarkReport } from '../interpret/calico/decode-report.js';
 import { InputError } from '../model/source.js';
 import { applyColorDecision, shouldColor } from '../render/color.js';
-import { renderDecodeMark } from '../render/decode-mark.js';
 
 
 /** `knetdbg decode-mark`: what a packet mark means to Calico and kube-proxy. */
@@ -48,12 +47,15 @@ export default class DecodeMark extends KnetdbgCommand {
     const rules = flags.from === undefined ? undefined : await this.readInput(flags.from, '--from');
     let report: DecodeMarkReport;
     try {
+      // Imported here, not at the top: oclif imports every command file at startup (see trace.ts).
+      const { buildDecodeMarkReport } = await import('../interpret/calico/decode-report.js');
       report = buildDecodeMarkReport(args.mark, { rules, layout: flags.layout });
     } catch (error) {
-      if (error instanceof MarkUsageError) this.error(error.message, { exit: USAGE_EXIT });
+      if (error instanceof (await import('../interpret/calico/decode-report.js')).MarkUsageError) this.error(error.message, { exit: USAGE_EXIT });
       if (error instanceof InputError) this.error(error.message, { exit: FAILURE_EXIT });
       throw error;
     }
+    const { renderDecodeMark } = await import('../render/decode-mark.js');
     if (!this.jsonEnabled()) this.log(renderDecodeMark(report, { color, width: process.stdout.isTTY ? process.stdout.columns : undefined }));
     return report;
   }

@@ -100,10 +100,19 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       let packets = 0;
       let bytes = 0;
       if (policyEnd < lineEnd) {
-        const m = COUNTERS.exec(text.slice(policyEnd, lineEnd));
-        if (!m) return undefined;
-        packets = Number(m[1]);
-        bytes = Number(m[2]);
+        // ` [packets:bytes]`, read in place: a slice and a regex per declaration cost ~20 ms at 110k chains.
+        let q = policyEnd + 1;
+        if (text.charCodeAt(policyEnd) !== SPACE || text.charCodeAt(q) !== BRACKET) return undefined;
+        q++;
+        const p0 = q;
+        while (q < lineEnd && isDigit(text.charCodeAt(q))) packets = packets * 10 + (text.charCodeAt(q++) - 48);
+        if (q === p0 || text.charCodeAt(q) !== COLON) return undefined;
+        const b0 = ++q;
+        while (q < lineEnd && isDigit(text.charCodeAt(q))) bytes = bytes * 10 + (text.charCodeAt(q++) - 48);
+        if (q === b0 || text.charCodeAt(q) !== CLOSE_BRACKET) return undefined;
+        q++;
+        while (q < lineEnd && (text.charCodeAt(q) === SPACE || text.charCodeAt(q) === TAB)) q++;
+        if (q !== lineEnd) return undefined;
       }
       if (!decls.declare(text, pos + 1, ne - pos - 1, policy, packets, bytes, lineNo)) return undefined;
     } else if (lineEnd > pos) {
@@ -161,7 +170,12 @@ const DASH = 45;
 const A = 65;
 const COLON = 58;
 const BRACKET = 91;
-const COUNTERS = /^ \[(\d+):(\d+)\]\s*$/;
+const CLOSE_BRACKET = 93;
+const TAB = 9;
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 
 /** 0 for `-`, 1 ACCEPT, 2 DROP, -1 otherwise. */
 function readPolicy(text: string, start: number, end: number): number {
@@ -192,17 +206,20 @@ function compareRanges(text: string, a: number, aLen: number, b: number, bLen: n
   return aLen - bLen;
 }
 
+/** First capacity of a table's declaration columns (filter/mangle tables stay well under it). */
+const DECL_CAPACITY = 1024;
+
 /** Growable columns of one table's chain declarations, in input order. */
 class DeclStore {
-  nameStart: Int32Array = new Int32Array(256);
-  nameLen: Int32Array = new Int32Array(256);
-  line: Int32Array = new Int32Array(256);
-  policy: Int8Array = new Int8Array(256);
-  packets: Float64Array = new Float64Array(256);
-  bytes: Float64Array = new Float64Array(256);
-  count: Int32Array = new Int32Array(256);
-  firstSeg: Int32Array = new Int32Array(256).fill(-1);
-  lastSeg: Int32Array = new Int32Array(256).fill(-1);
+  nameStart: Int32Array = new Int32Array(DECL_CAPACITY);
+  nameLen: Int32Array = new Int32Array(DECL_CAPACITY);
+  line: Int32Array = new Int32Array(DECL_CAPACITY);
+  policy: Int8Array = new Int8Array(DECL_CAPACITY);
+  packets: Float64Array = new Float64Array(DECL_CAPACITY);
+  bytes: Float64Array = new Float64Array(DECL_CAPACITY);
+  count: Int32Array = new Int32Array(DECL_CAPACITY);
+  firstSeg: Int32Array = new Int32Array(DECL_CAPACITY).fill(-1);
+  lastSeg: Int32Array = new Int32Array(DECL_CAPACITY).fill(-1);
   size = 0;
   /** Declarations before this index are the table's built-in chains; the rest must be strictly sorted. */
   firstUser = -1;
@@ -290,7 +307,8 @@ class DeclStore {
   }
 
   private grow(): void {
-    const n = this.nameStart.length * 2;
+    // ×4: a kube-proxy table has ~100k chains; doubling from a small start copied the columns ten times.
+    const n = this.nameStart.length * 4;
     const growI32 = (a: Int32Array, fill?: number): Int32Array => {
       const b = new Int32Array(n);
       if (fill !== undefined) b.fill(fill);
