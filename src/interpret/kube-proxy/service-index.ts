@@ -274,9 +274,14 @@ export class ServiceIndex {
    * lazy index avoids, so it never does that.
    */
   endpointAddresses(destination?: string, port?: number, protocol?: string): string[] {
-    const ports = destination !== undefined
-      ? [...this.listServicesByDestination(destination, port, protocol), ...(port !== undefined ? [this.getServiceByNodePort(port, protocol)] : [])]
-      : [...this.ports.values()];
+    let ports: (ServicePort | undefined)[];
+    if (destination === undefined) ports = [...this.ports.values()];
+    else {
+      ports = this.listServicesByDestination(destination, port, protocol);
+      // Only an address no service owns can be a node address reached on a NodePort; reading KUBE-NODEPORTS
+      // (thousands of rules on big clusters) is not needed otherwise.
+      if (ports.length === 0 && port !== undefined) ports = [this.getServiceByNodePort(port, protocol)];
+    }
     const out = new Set<string>();
     for (const sp of ports) {
       for (const e of [...(sp?.endpoints ?? []), ...(sp?.localEndpoints ?? [])]) if (e.address) out.add(e.address);
