@@ -67,6 +67,7 @@ const PARSER_OF_KIND: Partial<Record<SourceKind, { id: string; parser: SourcePar
   'ip-route-json': { id: 'ip-route', parser: 'ip-route' },
   sysctl: { id: 'sysctl', parser: 'sysctl' },
   'nft-ruleset': { id: 'nft-ruleset', parser: 'text' },
+  'kubectl-pods': { id: 'kubectl-pods', parser: 'pod-list' },
 };
 
 /** The name guess for a file, or undefined. */

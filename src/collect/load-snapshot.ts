@@ -27,6 +27,8 @@ import { DETECT_PREFIX_CHARS } from '../parse/detect.js';
 import { parseIpAddr } from '../parse/ip-addr.js';
 import { parseIpRoute } from '../parse/ip-route.js';
 import { parseIpsetList } from '../parse/ipset.js';
+import { parseKubectlPodsWide } from '../parse/kubectl-pods.js';
+import type { Pod } from '../model/pod.js';
 import { parseSysctl } from '../parse/sysctl.js';
 import { openDumpInput, type DumpFile, type OpenedInput } from './dump-read.js';
 import { writeDumpMeta } from './dump-write.js';
@@ -104,6 +106,8 @@ class SnapshotBuilder {
   readonly produced = new Set<string>();
   /** Pod captures (pods.ts), read together at the end. */
   readonly podTexts: CapturedText[] = [];
+  /** Pods from a user's pod list (`kubectl get pods -o wide`), merged into the captured ones. */
+  readonly listedPods: Pod[] = [];
   /** The node's `ip addr` texts: pods.ts matches pods' veth peers against them. */
   readonly ipAddrTexts: CapturedText[] = [];
 
@@ -202,6 +206,16 @@ export function getPodCaptureId(rel: string): string | undefined {
  */
 function readPods(builder: SnapshotBuilder): void {
   const s = builder.snapshot;
+  // Listed pods fill in what captures lack; a captured pod (with its host interface) wins.
+  const known = new Set<string>();
+  const addListed = (): void => {
+    for (const p of s.pods) known.add(`${p.namespace}/${p.name}`);
+    for (const p of builder.listedPods) if (!known.has(`${p.namespace}/${p.name}`)) s.pods.push(p);
+  };
+  if (builder.podTexts.length === 0 && builder.listedPods.length > 0) {
+    addListed();
+    return;
+  }
   if (builder.podTexts.length === 0) {
     builder.missing('pods', 'no pod captures (crictl, pod network namespaces, CNI cache, /var/log/pods): endpoints are shown by IP only');
     return;
@@ -209,6 +223,7 @@ function readPods(builder: SnapshotBuilder): void {
   const { pods, diagnostics } = buildPodList([...builder.podTexts, ...builder.ipAddrTexts]);
   s.pods.push(...pods);
   s.diagnostics.push(...diagnostics);
+  addListed();
   if (pods.length === 0) builder.missing('pods', 'the pod captures name no pod with a network');
 }
 
@@ -319,6 +334,13 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
     case 'pods':
       builder.podTexts.push({ id: role.id, file: file.label, text });
       return;
+    case 'pod-list': {
+      // A pod list the user adds (`kubectl get pods -o wide`): names and IPs, no host interfaces.
+      const pods = parseKubectlPodsWide(text, file.label) ?? [];
+      builder.listedPods.push(...pods);
+      builder.produced.add('pods');
+      return;
+    }
   }
 }
 

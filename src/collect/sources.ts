@@ -12,7 +12,7 @@
  * Which parser reads a source's file back (src/parse/*), `text` for sources kept verbatim, `pods` for the pod
  * discovery captures of pods.ts (read together by its parsePodSources).
  */
-export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text' | 'pods';
+export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text' | 'pods' | 'pod-list';
 
 /**
  * `core`: the analysis uses it, and its absence goes to `snapshot.missing`. `extra`: context for a human

@@ -26,7 +26,15 @@ const LOOPBACK: Record<Family, string> = { 4: '127.0.0.0/8', 6: '::1/128' };
  * from `ipset list`. Interface and route data make the address list complete, so addrtype needs no
  * assumption.
  */
-export function viewSnapshot(snapshot: NodeSnapshot, family: Family): SnapshotView {
+export interface ViewOptions {
+  /**
+   * Pods are reached through their own host interface (Calico's per-pod /32 routes): without captured routes,
+   * a pod's `hostInterface` is also the way out to it. Not so for bridge CNIs (cni0), so only when known.
+   */
+  podRoutesViaHostInterface?: boolean;
+}
+
+export function viewSnapshot(snapshot: NodeSnapshot, family: Family, options: ViewOptions = {}): SnapshotView {
   const assumptions: string[] = [];
   const local: Cidr[] = [parseCidr(LOOPBACK[family])!];
   for (const iface of snapshot.interfaces) {
@@ -44,15 +52,23 @@ export function viewSnapshot(snapshot: NodeSnapshot, family: Family): SnapshotVi
   const haveAddresses = snapshot.interfaces.length > 0;
   if (!haveAddresses) assumptions.push("the snapshot has no `ip addr` output: the node's own addresses are not known");
   const routes = snapshot.routes.filter((r) => r.family === family);
-  if (routes.length === 0) assumptions.push('the snapshot has no routes: output and input interfaces are not known');
+  if (routes.length === 0) {
+    assumptions.push(
+      options.podRoutesViaHostInterface && snapshot.pods.some((p) => p.hostInterface)
+        ? "the snapshot has no routes: a pod of this node is taken to be reached through its own Calico interface; other interfaces are not known"
+        : 'the snapshot has no routes: output and input interfaces are not known',
+    );
+  }
 
+  const podsByIp = new Map<string, Pod>();
+  for (const pod of snapshot.pods) for (const ip of pod.ips) podsByIp.set(canonical(ip), pod);
   const routeDevice = (address: string): string | undefined => {
-    if (routes.length === 0) return undefined;
+    if (routes.length === 0) {
+      return options.podRoutesViaHostInterface ? podsByIp.get(canonical(address))?.hostInterface : undefined;
+    }
     const route = lookupRoute(routes, address);
     return route?.type === 'local' ? 'lo' : route?.device;
   };
-  const podsByIp = new Map<string, Pod>();
-  for (const pod of snapshot.pods) for (const ip of pod.ips) podsByIp.set(canonical(ip), pod);
 
   const recentLists = readRecentLists(snapshot);
   const routeLocalnet = snapshot.sysctls['net.ipv4.conf.all.route_localnet'];

@@ -18,7 +18,7 @@ import {
 import type { Finding, PathStep, TraceOutcome, TraceReport } from './report.js';
 import { listFlowEntries, type SnapshotView, viewSnapshot } from './node-context.js';
 import type { NodeSnapshot } from '../model/snapshot.js';
-import type { Pod } from '../model/pod.js';
+import { calicoInterfaceName, type Pod } from '../model/pod.js';
 import { formatConntrackEntry } from './conntrack-view.js';
 import { type CalicoContext, describeCalicoStep, detectMarkLayout, listCalicoFindings } from './calico/index.js';
 import type { Ruleset } from '../model/ruleset.js';
@@ -66,7 +66,9 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const catalog = input.servicesJson ? loadServiceList(input.servicesJson.text, input.servicesJson.file) : undefined;
   const index = buildServiceIndex(ruleset, catalog);
 
-  const view = input.snapshot ? viewSnapshot(input.snapshot, family) : undefined;
+  const calicoRules = hasCalicoChains(ruleset);
+  if (input.snapshot && calicoRules) assumptions.push(...nameCalicoInterfaces(input.snapshot, ruleset));
+  const view = input.snapshot ? viewSnapshot(input.snapshot, family, { podRoutesViaHostInterface: calicoRules }) : undefined;
   if (view) assumptions.push(...view.assumptions);
   const local: Cidr[] = view ? [...view.node.localAddresses] : [parseCidr(LOOPBACK[family])!];
   for (const ip of query.nodeIps ?? []) {
@@ -135,7 +137,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const result = tracePacket(ruleset, packet, origin, node);
   for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
 
-  const calico: CalicoContext | undefined = hasCalicoChains(ruleset)
+  const calico: CalicoContext | undefined = calicoRules
     ? { layout: detectMarkLayout(ruleset), ipsets: node.ipsets, pods: input.snapshot?.pods ?? [], ruleset }
     : undefined;
   const outcomes = result.branches.map((b) => toOutcome(b, index, view, calico));
@@ -358,4 +360,23 @@ function hasCalicoChains(ruleset: Ruleset): boolean {
   if (ruleset.format !== 'excerpt') return false;
   for (const table of ruleset.tables.values()) for (const name of table.chains.keys()) if (name.startsWith('cali-')) return true;
   return false;
+}
+
+/**
+ * Pods listed without their host interface (a `kubectl get pods -o wide`) get Calico's: "cali" + sha1 of
+ * "<namespace>.<pod>" (calico.md 2.4), when the rules hold that workload's chain, i.e. it is on this node.
+ */
+function nameCalicoInterfaces(snapshot: NodeSnapshot, ruleset: Ruleset): string[] {
+  const filter = ruleset.tables.get('filter')?.chains;
+  const named: string[] = [];
+  for (const pod of snapshot.pods) {
+    if (pod.hostInterface) continue;
+    const iface = calicoInterfaceName(pod.namespace, pod.name);
+    if (!filter?.has(`cali-tw-${iface}`)) continue;
+    pod.hostInterface = iface;
+    named.push(`${pod.namespace}/${pod.name}: ${iface}`);
+  }
+  return named.length > 0
+    ? [`pod interfaces from Calico's naming (cali + sha1 of namespace.pod), found in the rules: ${named.join(', ')}`]
+    : [];
 }

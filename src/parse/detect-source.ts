@@ -6,10 +6,12 @@
  * ({@link detectIptablesFormat}); every other kind by a per-line classifier and a vote, so a stray shell prompt
  * or a note at the top does not change the answer.
  */
+import { KUBECTL_PODS_WIDE_HEADER } from './kubectl-pods.js';
 import { detectIptablesFormat, classifyIptablesLine, DETECT_PREFIX_CHARS } from './detect.js';
 
 /** Kinds of input knetdbg can read from a single file. */
 export type SourceKind =
+  | 'kubectl-pods'
   | 'iptables-save'
   | 'ip6tables-save'
   | 'iptables-S'
@@ -88,6 +90,8 @@ export function detectSourceKind(text: string): SourceKind {
     if (/"dst"\s*:/.test(prefix)) return 'ip-route-json';
     return 'unknown';
   }
+
+  if (KUBECTL_PODS_WIDE_HEADER.test(prefix)) return 'kubectl-pods';
 
   const iptables = detectIptablesFormat(prefix);
   if (iptables === 'iptables-save') {

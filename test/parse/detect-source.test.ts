@@ -70,8 +70,8 @@ describe('detectSourceKind', () => {
     }
   });
 
-  // `.pods.txt` (kubectl get pods -o wide) is read by explain-policy's own input reader, not a node source here.
-  const SAMPLE_KINDS: [string, SourceKind][] = [['.pods.txt', 'unknown'], ['.rules', 'iptables-save'], ['.txt', 'iptables-excerpt'], ['.ipsets', 'ipset-list']];
+  // `.pods.txt` is `kubectl get pods -A -o wide`: a pod list, named in traces and explain-policy.
+  const SAMPLE_KINDS: [string, SourceKind][] = [['.pods.txt', 'kubectl-pods'], ['.rules', 'iptables-save'], ['.txt', 'iptables-excerpt'], ['.ipsets', 'ipset-list']];
   const kindOf = (name: string): SourceKind | undefined => SAMPLE_KINDS.find(([ext]) => name.endsWith(ext))?.[1];
   test.each(readdirSync(SAMPLES).filter((f) => kindOf(f) !== undefined))('sample %s', (name) => {
     expect(detectSourceKind(read(SAMPLES + name))).toBe(kindOf(name));

@@ -4,6 +4,7 @@
  * arrives already loaded as a {@link NodeSnapshot}. A pod list, which the node captures do not name by
  * content, is read from `crictl pods -o json` or `kubectl get pods [-A] -o wide`.
  */
+import { parseKubectlPodsWide as parseKubectlPodsWideText } from '../../parse/kubectl-pods.js';
 import type { IpSet } from '../../model/ipset.js';
 import type { NetInterface, Route } from '../../model/network.js';
 import type { Pod } from '../../model/pod.js';
@@ -87,6 +88,7 @@ export function assemblePolicyInput(files: readonly InputFile[], snapshots: read
       case 'ip6tables-save':
         input.notes.push(`${f.file}: IPv6 rules, skipped (explain-policy reads the IPv4 rules)`);
         continue;
+      case 'kubectl-pods':
       case 'unknown': {
         const pods = readPodList(f, defaultNamespace);
         if (pods) {
@@ -121,38 +123,7 @@ export function readPodList(f: InputFile, defaultNamespace?: string): Pod[] | un
   return parseKubectlPodsWide(f, defaultNamespace);
 }
 
-/**
- * `kubectl get pods [-A] -o wide`: columns are located by the header's words, since kubectl's tabwriter
- * left-aligns every cell under its header (k8s.io/cli-runtime printers), and cells may hold spaces
- * (`RESTARTS` = `2 (5m ago)`). Without a NAMESPACE column the pods are in `defaultNamespace` (kubectl's
- * current namespace, `default` unless said).
- */
-export function parseKubectlPodsWide(f: InputFile, defaultNamespace = 'default'): Pod[] | undefined {
-  const lines = f.text.split('\n');
-  const headerAt = lines.findIndex((l) => /^\s*(NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\b/.test(l));
-  if (headerAt < 0) return undefined;
-  const header = lines[headerAt]!;
-  const columns = [...header.matchAll(/\S+(?: [A-Z]+)*/g)].map((m) => ({ name: m[0], start: m.index! }));
-  const cell = (line: string, name: string): string | undefined => {
-    const i = columns.findIndex((c) => c.name === name);
-    if (i < 0) return undefined;
-    const end = columns[i + 1]?.start ?? line.length;
-    return line.slice(columns[i]!.start, end).trim() || undefined;
-  };
-  const pods: Pod[] = [];
-  for (let i = headerAt + 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    const name = cell(line, 'NAME');
-    if (!name) continue;
-    const ip = cell(line, 'IP');
-    pods.push({
-      namespace: cell(line, 'NAMESPACE') ?? defaultNamespace,
-      name,
-      ips: ip && ip !== '<none>' ? [ip] : [],
-      foundBy: 'given',
-      source: { file: f.file, line: i + 1 },
-    });
-  }
-  return pods;
+/** `kubectl get pods [-A] -o wide` (parsed in src/parse/kubectl-pods.ts). */
+export function parseKubectlPodsWide(f: InputFile, defaultNamespace?: string): Pod[] | undefined {
+  return parseKubectlPodsWideText(f.text, f.file, defaultNamespace);
 }
