@@ -291,7 +291,7 @@ export function describeCalicoStep(step: TraceStep, context: CalicoContext): str
   if (!c) {
     const target = listTargetChain(rule.target);
     const tc = target ? classifyCalicoChain(target) : undefined;
-    if (tc) return `→ ${target}: ${tc.description}`;
+    if (tc) return tc.description;
     const comment = listMeaningfulComments(rule)[0];
     if (comment === 'Policy explicitly accepted packet.' || comment === 'Host endpoint policy accepted packet.') {
       return describeStaticRule(rule, { kind: 'top-level', registered: step.chain, description: '' }, context);

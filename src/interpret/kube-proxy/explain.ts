@@ -308,14 +308,16 @@ const DESCRIBERS: Partial<Record<KubeChainKind, Describer>> = {
   'proxy-firewall': describeFilterService,
 };
 
-/** A jump from a built-in (or other) chain into a kube-proxy chain, by its comment (kube-proxy.md §3.1). */
+/**
+ * A jump from a built-in (or other) chain into a kube-proxy chain, by its comment (kube-proxy.md §3.1), else
+ * what the chain is. The step's effect already names the target.
+ */
 function describeEntry(rule: Rule): string | undefined {
   const target = getTargetChain(rule);
   if (!target) return undefined;
   const c = classifyChain(target);
   if (!c) return undefined;
-  const comment = getRuleComment(rule);
-  return comment ? `${comment} → ${target}` : `→ ${target}: ${c.description}`;
+  return getRuleComment(rule) ?? c.description;
 }
 
 /**
