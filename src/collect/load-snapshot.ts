@@ -288,7 +288,8 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
       if (!core && text.trim() === '') return;
       builder.addText('iptables', { id: role.id, file: file.label, text });
       builder.produced.add(role.id);
-      const warned = text.includes(LEGACY_TABLES_WARNING) || item.record?.stderr.includes(LEGACY_TABLES_WARNING);
+      // iptables-nft-save prints the warning before its first table; a 49 MB dump is not searched whole.
+      const warned = text.slice(0, 4096).includes(LEGACY_TABLES_WARNING) || item.record?.stderr.includes(LEGACY_TABLES_WARNING);
       if (warned) {
         snapshot.diagnostics.push({
           severity: 'info',

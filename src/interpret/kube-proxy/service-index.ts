@@ -391,6 +391,19 @@ export class ServiceIndex {
     return list;
   }
 
+  /**
+   * nat KUBE-NODEPORTS entries that jump to `target`: only the rules whose raw text names it are parsed (the
+   * chain has a rule per NodePort, ~1000 at 10k services), unless the whole chain was read already.
+   */
+  private natNodePortsByTarget(target: string): DispatchEntry[] {
+    if (this.natNodePorts) return this.natNodePorts.byTarget.get(target) ?? [];
+    const chain = getChain(this.ruleset, 'nat', KUBE_NODEPORTS);
+    if (!chain) return [];
+    return listRulesMentioning(chain, target)
+      .map((i) => toEntry(chain.getRule(i)))
+      .filter((e) => e.target === target);
+  }
+
   /** Parsed KUBE-SERVICES entries whose raw text contains `needle`, at most `limit` of them, in chain order. */
   private natServicesMentioning(needle: string, limit = Infinity): DispatchEntry[] {
     const chain = getChain(this.ruleset, 'nat', KUBE_SERVICES);
@@ -452,9 +465,8 @@ export class ServiceIndex {
     const catalogMatch = this.catalog?.getByHash(hash);
     if (chainNames.length === 0 && filterEntries.length === 0 && !catalogMatch) return undefined;
 
-    const nodePorts = this.getNatNodePorts();
     const dispatch = chainNames.flatMap((c) => this.natServicesByTarget(c));
-    const nodePortEntries = chainNames.flatMap((c) => nodePorts.byTarget.get(c) ?? []);
+    const nodePortEntries = chainNames.flatMap((c) => this.natNodePortsByTarget(c));
     const chainRules = new Map(chainNames.map((c) => [c, readChain(this.ruleset, 'nat', c)] as const));
 
     const sp: ServicePort = {
