@@ -5,6 +5,10 @@
 // that bundled CommonJS dependencies use (oclif's own plugin-test-esbuild does the same with a shim).
 import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+// Chunk names change with their content: start from an empty folder so old chunks do not pile up.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/index.ts'],

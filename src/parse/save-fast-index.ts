@@ -29,9 +29,6 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
   const warnings: [number, string, string][] = [];
   /** Next declaration expected to have rules (rules come in declaration order). */
   let cursor = 0;
-  let current = -1;
-  let currentName = '';
-  let currentLastLine = -1;
 
   let pos = 0;
   let lineNo = 0;
@@ -43,7 +40,22 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
     if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
     const c0 = text.charCodeAt(pos);
     if (c0 === DASH || c0 === BRACKET) {
-      // `-A NAME …` or `[p:b] -A NAME …`
+      // `-A NAME …` or `[p:b] -A NAME …`. Rules come in declaration order, so the next declared chain is
+      // nearly always the one: the run scanner then takes this line and the rest of the chain's in one call.
+      if (decls && cursor < decls.size && decls.count[cursor] === 0) {
+        const run = countChainRun(text, pos, decls.getName(cursor));
+        if (run > 0) {
+          const seg = segments.appendAfter(decls.lastSeg[cursor]!, pos, lineNo);
+          decls.firstSeg[cursor] = seg;
+          decls.lastSeg[cursor] = seg;
+          decls.count[cursor] = run;
+          segments.count[seg] = run;
+          cursor++;
+          lineNo += run - 1;
+          pos = runEnd;
+          continue;
+        }
+      }
       let ns = pos;
       if (c0 === BRACKET) {
         const close = text.indexOf('] ', pos);
@@ -52,20 +64,6 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       }
       if (!decls || text.charCodeAt(ns) !== DASH || text.charCodeAt(ns + 1) !== A || text.charCodeAt(ns + 2) !== SPACE) return undefined;
       ns += 3;
-      // Same chain as the previous line (nearly every line): one native compare against its name.
-      const after = ns + currentName.length;
-      if (
-        current >= 0 &&
-        currentLastLine === lineNo - 1 &&
-        text.startsWith(currentName, ns) &&
-        (after === lineEnd || text.charCodeAt(after) === SPACE)
-      ) {
-        decls.count[current]!++;
-        segments.count[decls.lastSeg[current]!]!++;
-        currentLastLine = lineNo;
-        pos = end + 1;
-        continue;
-      }
       let id = -1;
       for (let k = cursor; k < decls.size && k < cursor + 4; k++) {
         if (decls.nameAt(k, text, ns, lineEnd)) {
@@ -85,36 +83,24 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       const seg = segments.appendAfter(decls.lastSeg[id]!, pos, lineNo);
       if (decls.firstSeg[id]! < 0) decls.firstSeg[id] = seg;
       decls.lastSeg[id] = seg;
-      current = id;
-      currentName = decls.getName(id);
-      currentLastLine = lineNo;
-    } else if (c0 === COLON) {
-      if (!decls) return undefined;
-      // :NAME POLICY [packets:bytes]
-      let ne = pos + 1;
-      while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
-      const pe = text.indexOf(' ', ne + 1);
-      const policyEnd = pe < 0 || pe > lineEnd ? lineEnd : pe;
-      const policy = readPolicy(text, ne + 1, policyEnd);
-      if (ne === pos + 1 || policy < 0) return undefined;
-      let packets = 0;
-      let bytes = 0;
-      if (policyEnd < lineEnd) {
-        // ` [packets:bytes]`, read in place: a slice and a regex per declaration cost ~20 ms at 110k chains.
-        let q = policyEnd + 1;
-        if (text.charCodeAt(policyEnd) !== SPACE || text.charCodeAt(q) !== BRACKET) return undefined;
-        q++;
-        const p0 = q;
-        while (q < lineEnd && isDigit(text.charCodeAt(q))) packets = packets * 10 + (text.charCodeAt(q++) - 48);
-        if (q === p0 || text.charCodeAt(q) !== COLON) return undefined;
-        const b0 = ++q;
-        while (q < lineEnd && isDigit(text.charCodeAt(q))) bytes = bytes * 10 + (text.charCodeAt(q++) - 48);
-        if (q === b0 || text.charCodeAt(q) !== CLOSE_BRACKET) return undefined;
-        q++;
-        while (q < lineEnd && (text.charCodeAt(q) === SPACE || text.charCodeAt(q) === TAB)) q++;
-        if (q !== lineEnd) return undefined;
+      // The chain's further lines (nearly every line of a dump) are consumed by a small function the JIT
+      // optimises at once; this big one deoptimised and recompiled twice per run (measured with --trace-opt).
+      const more = countChainRun(text, end + 1, decls.getName(id));
+      if (more > 0) {
+        decls.count[id]! += more;
+        segments.count[seg]! += more;
+        lineNo += more;
+        pos = runEnd;
+        continue;
       }
-      if (!decls.declare(text, pos + 1, ne - pos - 1, policy, packets, bytes, lineNo)) return undefined;
+    } else if (c0 === COLON) {
+      // A run of `:NAME POLICY [p:b]` declarations (110k at 10k services), in a small function of its own.
+      if (!decls) return undefined;
+      const n = scanDeclarations(text, pos, lineNo, decls);
+      if (n < 0) return undefined;
+      lineNo += n - 1;
+      pos = runEnd;
+      continue;
     } else if (lineEnd > pos) {
       const line = text.slice(pos, lineEnd).trim();
       if (line === '') {
@@ -136,8 +122,6 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
         tableLine = lineNo;
         decls = new DeclStore(name);
         cursor = 0;
-        current = -1;
-        currentName = '';
       } else if (line === 'COMMIT') {
         if (!decls || !tableName) return undefined;
         tables.push(makeTable(state, tableName, { file: state.file, line: tableLine }, decls));
@@ -164,6 +148,86 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
   return ruleset;
 }
 
+/** Where {@link countChainRun} stopped: the start of the first line that is not the chain's. */
+let runEnd = 0;
+
+/**
+ * Counts the lines from `pos` on that are rules of chain `name` (`-A name …`, or `[p:b] -A name …` from
+ * `iptables-save -c`), and leaves the offset after them in {@link runEnd}.
+ */
+function countChainRun(text: string, pos: number, name: string): number {
+  const len = text.length;
+  let n = 0;
+  while (pos < len) {
+    let ns = pos;
+    if (text.charCodeAt(pos) === BRACKET) {
+      const close = text.indexOf('] ', pos);
+      const eol = text.indexOf('\n', pos);
+      if (close < 0 || (eol >= 0 && close > eol)) break;
+      ns = close + 2;
+    }
+    if (text.charCodeAt(ns) !== DASH || text.charCodeAt(ns + 1) !== A || text.charCodeAt(ns + 2) !== SPACE) break;
+    if (!text.startsWith(name, ns + 3)) break;
+    const after = ns + 3 + name.length;
+    const c = text.charCodeAt(after);
+    if (after < len && c !== SPACE && c !== LF && c !== CR) break;
+    const end = text.indexOf('\n', after);
+    n++;
+    if (end < 0) {
+      pos = len;
+      break;
+    }
+    pos = end + 1;
+  }
+  runEnd = pos;
+  return n;
+}
+
+/**
+ * Reads consecutive `:NAME POLICY [packets:bytes]` lines from `pos` (line `lineNo`) into `decls`. Returns
+ * how many, leaving the offset after them in {@link runEnd}; -1 when one is malformed or breaks the canonical
+ * order (the fast path then gives up).
+ */
+function scanDeclarations(text: string, pos: number, lineNo: number, decls: DeclStore): number {
+  const len = text.length;
+  let n = 0;
+  while (pos < len && text.charCodeAt(pos) === COLON) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
+    let lineEnd = end;
+    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+    let ne = pos + 1;
+    while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
+    const pe = text.indexOf(' ', ne + 1);
+    const policyEnd = pe < 0 || pe > lineEnd ? lineEnd : pe;
+    const policy = readPolicy(text, ne + 1, policyEnd);
+    if (ne === pos + 1 || policy < 0) return -1;
+    let packets = 0;
+    let bytes = 0;
+    if (policyEnd < lineEnd) {
+      // ` [packets:bytes]`, read in place: a slice and a regex per declaration cost ~20 ms at 110k chains.
+      let q = policyEnd + 1;
+      if (text.charCodeAt(policyEnd) !== SPACE || text.charCodeAt(q) !== BRACKET) return -1;
+      q++;
+      const p0 = q;
+      while (q < lineEnd && isDigit(text.charCodeAt(q))) packets = packets * 10 + (text.charCodeAt(q++) - 48);
+      if (q === p0 || text.charCodeAt(q) !== COLON) return -1;
+      const b0 = ++q;
+      while (q < lineEnd && isDigit(text.charCodeAt(q))) bytes = bytes * 10 + (text.charCodeAt(q++) - 48);
+      if (q === b0 || text.charCodeAt(q) !== CLOSE_BRACKET) return -1;
+      q++;
+      while (q < lineEnd && (text.charCodeAt(q) === SPACE || text.charCodeAt(q) === TAB)) q++;
+      if (q !== lineEnd) return -1;
+    }
+    if (!decls.declare(text, pos + 1, ne - pos - 1, policy, packets, bytes, lineNo + n)) return -1;
+    n++;
+    pos = end + 1;
+  }
+  runEnd = pos;
+  return n;
+}
+
+const LF = 10;
 const CR = 13;
 const SPACE = 32;
 const DASH = 45;
