@@ -279,26 +279,30 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
     await readConntrack(item, builder, options);
     return;
   }
-  // One synchronous read, then one decode: the async read of a 49 MB dump waits on the thread pool in 512 KiB
-  // steps (~40 ms idle, measured), and readFile(…, 'utf8') leaves a cons-string that costs ~20 ms to flatten.
-  const text = readFileSync(file.path).toString('utf8');
-  switch (parser) {
-    case 'iptables': {
-      const core = getSource(role.id)?.importance === 'core';
-      if (!core && text.trim() === '') return;
-      builder.addText('iptables', { id: role.id, file: file.label, text });
-      builder.produced.add(role.id);
-      // iptables-nft-save prints the warning before its first table; a 49 MB dump is not searched whole.
-      const warned = text.slice(0, 4096).includes(LEGACY_TABLES_WARNING) || item.record?.stderr.includes(LEGACY_TABLES_WARNING);
-      if (warned) {
-        snapshot.diagnostics.push({
-          severity: 'info',
-          source: { file: file.label, line: 0 },
-          message: 'iptables warned that legacy tables are present; see the iptables-legacy-save capture',
-        });
-      }
-      return;
+  // One synchronous read: the async read of a 49 MB dump waits on the thread pool in 512 KiB steps (~40 ms
+  // idle, measured).
+  const buffer = readFileSync(file.path);
+  if (parser === 'iptables') {
+    const core = getSource(role.id)?.importance === 'core';
+    if (!core && buffer.toString('utf8').trim() === '') return;
+    // Rules stay bytes: the trace's index reads them without decoding 49 MB (~20 ms, measured).
+    builder.addText('iptables', capturedBytes(role.id, file.label, buffer));
+    builder.produced.add(role.id);
+    // iptables-nft-save prints the warning (to stderr) before its first table; the dump is not searched whole.
+    const warned =
+      buffer.toString('utf8', 0, Math.min(buffer.length, 4096)).includes(LEGACY_TABLES_WARNING) ||
+      item.record?.stderr.includes(LEGACY_TABLES_WARNING);
+    if (warned) {
+      snapshot.diagnostics.push({
+        severity: 'info',
+        source: { file: file.label, line: 0 },
+        message: 'iptables warned that legacy tables are present; see the iptables-legacy-save capture',
+      });
     }
+    return;
+  }
+  const text = buffer.toString('utf8');
+  switch (parser) {
     case 'ipset': {
       const parsed = parseIpsetList(text, file.label, { strict });
       builder.addSets(parsed.sets, file.label);
@@ -415,4 +419,18 @@ async function readPrefix(path: string): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/** A capture that holds bytes and decodes its `text` only when something asks for it (once). */
+function capturedBytes(id: string, file: string, bytes: Buffer): CapturedText {
+  let text: string | undefined;
+  return {
+    id,
+    file,
+    bytes,
+    get text(): string {
+      text ??= bytes.toString('utf8');
+      return text;
+    },
+  };
 }

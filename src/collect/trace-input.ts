@@ -5,7 +5,8 @@ import { loadSnapshot, type LoadSnapshotOptions } from './load-snapshot.js';
 
 /** What a trace reads: the iptables text to walk and, when there is more, the node snapshot around it. */
 export interface LoadedTraceInput {
-  text: string;
+  /** The rules: bytes when read from a file (indexed without decoding), text otherwise. */
+  text: string | Uint8Array;
   file: string;
   /** Present when the input holds more than rules (addresses, routes, ipsets, pods, conntrack, sysctls). */
   snapshot?: NodeSnapshot;
@@ -64,7 +65,7 @@ export async function loadTraceInput(froms: readonly string[], options: TraceInp
   const rich =
     snapshot.ipsets.length + snapshot.interfaces.length + snapshot.routes.length + snapshot.pods.length + snapshot.conntrack.length > 0 ||
     Object.keys(snapshot.sysctls).length > 0;
-  return { text: choice.capture.text, file: choice.capture.file, ...(rich ? { snapshot } : {}), notes };
+  return { text: choice.capture.bytes ?? choice.capture.text, file: choice.capture.file, ...(rich ? { snapshot } : {}), notes };
 }
 
 /** One snapshot from several inputs: lists concatenated, sysctls merged; `missing` keeps only what none had. */

@@ -25,7 +25,8 @@ import type { Ruleset } from '../model/ruleset.js';
 
 /** The rules to trace over, as text, with the file they came from (for line references). */
 export interface TraceInput {
-  text: string;
+  /** iptables-save (or -S, or an excerpt) as text, or as the file's bytes (indexed without decoding). */
+  text: string | Uint8Array;
   file: string;
   /** `kubectl get svc -A -o json`, to name services when rule comments are missing. */
   servicesJson?: { text: string; file: string };

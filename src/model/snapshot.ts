@@ -11,6 +11,8 @@ export interface CapturedText {
   /** File name inside the dump (or the live command, for live collection). */
   file: string;
   text: string;
+  /** The raw bytes, when the text was read from a file (large iptables dumps are indexed from these). */
+  bytes?: Uint8Array;
 }
 
 /** What happened to each source during collection (meta.json). */

@@ -46,10 +46,13 @@ function detectFamily(text: string, option: Family | undefined): Family {
  * Throws {@link InputError} for an `iptables -L` listing (lossy: it cannot be analysed) and for input with no
  * iptables content at all.
  */
-export function parseIptables(text: string, file: string, options: ParseIptablesOptions = {}): Ruleset {
-  const format = detectIptablesFormat(text);
+export function parseIptables(input: string | Uint8Array, file: string, options: ParseIptablesOptions = {}): Ruleset {
+  const bytes = typeof input === 'string' ? undefined : toBuffer(input);
+  // Detection needs only the first 64 KiB: a dump given as bytes is not decoded whole for it.
+  const head: string = bytes ? decodeHead(bytes) : (input as string);
+  const format = detectIptablesFormat(head);
   if (format === 'iptables-L') {
-    const line = firstLineMatching(text, (l) => classifyIptablesLine(l) === 'list-chain' || classifyIptablesLine(l) === 'list-header');
+    const line = firstLineMatching(head, (l) => classifyIptablesLine(l) === 'list-chain' || classifyIptablesLine(l) === 'list-header');
     throw new InputError(
       { file, line },
       'this is an `iptables -L` listing, which drops match and target options knetdbg needs; capture `iptables-save` instead',
@@ -63,23 +66,43 @@ export function parseIptables(text: string, file: string, options: ParseIptables
       'run `iptables-save -c > rules.txt` on the node and pass that file',
     );
   }
-  const state: ParseState = {
-    text,
-    file,
-    family: detectFamily(text, options.family),
-    strict: options.strict ?? false,
-    diagnostics: [],
-    segments: new SegmentStore(),
-  };
-  const ruleset: Ruleset =
-    format === 'excerpt'
-      ? indexExcerpt(state)
-      : format === 'iptables-S'
-        ? indexListRules(state)
-        : ((options.fastIndex !== false ? indexSaveFast(state) : undefined) ??
-          indexSave({ ...state, diagnostics: [], segments: new SegmentStore() }));
-  if (state.strict) for (const t of ruleset.tables.values()) for (const c of t.chains.values()) c.listRules();
+  const strict = options.strict ?? false;
+  const family = detectFamily(head, options.family);
+  if (format === 'iptables-save' && options.fastIndex !== false) {
+    // The fast index reads bytes (a string input is encoded once: only tests and stdin pass strings).
+    const state: ParseState = {
+      text: '',
+      bytes: bytes ?? Buffer.from(input as string, 'utf8'),
+      file,
+      family,
+      strict,
+      diagnostics: [],
+      segments: new SegmentStore(),
+    };
+    const fast = indexSaveFast(state);
+    if (fast) return finish(fast, strict);
+  }
+  const text = typeof input === 'string' ? input : bytes!.toString('utf8');
+  const state: ParseState = { text, file, family, strict, diagnostics: [], segments: new SegmentStore() };
+  const ruleset: Ruleset = format === 'excerpt' ? indexExcerpt(state) : format === 'iptables-S' ? indexListRules(state) : indexSave(state);
+  return finish(ruleset, strict);
+}
+
+/** Strict mode (fixture tests) parses every rule now, so a malformed one throws here. */
+function finish(ruleset: Ruleset, strict: boolean): Ruleset {
+  if (strict) for (const t of ruleset.tables.values()) for (const c of t.chains.values()) c.listRules();
   return ruleset;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The first {@link DETECT_PREFIX_CHARS} bytes, cut at a line end, decoded. */
+function decodeHead(bytes: Buffer): string {
+  if (bytes.length <= DETECT_PREFIX_CHARS) return bytes.toString('utf8');
+  const cut = bytes.lastIndexOf(10, DETECT_PREFIX_CHARS);
+  return bytes.toString('utf8', 0, cut > 0 ? cut : DETECT_PREFIX_CHARS);
 }
 
 function firstLineMatching(text: string, test: (line: string) => boolean): number {

@@ -8,7 +8,13 @@ import { LazyChainMap } from './lazy-chain-map.js';
 
 /** Shared state of one parse, for the index passes and the lazy loaders. */
 export interface ParseState {
+  /** The input as text ('' when only `bytes` are held: the fast index never decodes a dump whole). */
   text: string;
+  /**
+   * The input's bytes, for the fast index (save-fast-index.ts). When set, segment offsets are byte offsets and
+   * rule lines are decoded from here one by one.
+   */
+  bytes?: Buffer;
   file: string;
   family: Family;
   strict: boolean;
@@ -71,16 +77,23 @@ function ruleLoader(state: ParseState, table: TableName, idx: ChainIndex): RuleL
 /** The `-A` lines of one chain, from the segments the index pass recorded. */
 function listRawLines(state: ParseState, idx: ChainIndex): RawRule[] {
   const out: RawRule[] = [];
-  const { text, segments } = state;
+  const { text, bytes, segments } = state;
   for (let s = idx.firstSegment; s >= 0; s = segments.next[s]!) {
     let pos = segments.start[s]!;
     let line = segments.line[s]!;
     const count = segments.count[s]!;
     for (let k = 0; k < count; k++) {
-      let end = text.indexOf('\n', pos);
-      if (end < 0) end = text.length;
-      out.push({ text: text.slice(pos, end), line });
-      pos = end + 1;
+      if (bytes) {
+        let end = bytes.indexOf(10, pos);
+        if (end < 0) end = bytes.length;
+        out.push({ text: bytes.toString('utf8', pos, end), line });
+        pos = end + 1;
+      } else {
+        let end = text.indexOf('\n', pos);
+        if (end < 0) end = text.length;
+        out.push({ text: text.slice(pos, end), line });
+        pos = end + 1;
+      }
       line++;
     }
   }

@@ -9,8 +9,9 @@ import { MaterializingChainMap } from './lazy-chain-map.js';
 /**
  * The fast index of a canonical `iptables-save` dump (kube-proxy's at 10k services: 435k lines, 110k chains).
  *
- * What makes it fast: nothing per chain is allocated during the pass. Chain declarations are kept as
- * offsets into the text in typed arrays (no name strings, no Map), and a chain is found by binary search
+ * What makes it fast: it reads the file's bytes (the 49 MB text is never decoded whole: a rule's line is
+ * decoded when a walk reaches its chain), and nothing per chain is allocated during the pass. Chain
+ * declarations are kept as offsets in typed arrays (no name strings, no Map), and a chain is found by binary search
  * over its name, because iptables-save prints user chains sorted by strcmp after the built-in ones
  * (observed with iptables 1.8.9, both backends; netfilter.md §10) and their `-A` lines in the same order.
  *
@@ -18,7 +19,9 @@ import { MaterializingChainMap } from './lazy-chain-map.js';
  * table, unknown lines) makes it give up, and the general indexer in iptables-save.ts handles the input.
  */
 export function indexSaveFast(state: ParseState): Ruleset | undefined {
-  const { text, segments } = state;
+  const { segments } = state;
+  const text = state.bytes;
+  if (!text) return undefined;
   const len = text.length;
   const tables: Table[] = [];
   const seen = new Set<TableName>();
@@ -34,16 +37,16 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
   let lineNo = 0;
   while (pos < len) {
     lineNo++;
-    let end = text.indexOf('\n', pos);
+    let end = text.indexOf(LF, pos);
     if (end < 0) end = len;
     let lineEnd = end;
-    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
-    const c0 = text.charCodeAt(pos);
+    if (lineEnd > pos && text[lineEnd - 1] === CR) lineEnd--;
+    const c0 = text[pos];
     if (c0 === DASH || c0 === BRACKET) {
       // `-A NAME …` or `[p:b] -A NAME …`. Rules come in declaration order, so the next declared chain is
       // nearly always the one: the run scanner then takes this line and the rest of the chain's in one call.
       if (decls && cursor < decls.size && decls.count[cursor] === 0) {
-        const run = countChainRun(text, pos, decls.getName(cursor));
+        const run = countChainRun(text, pos, decls.nameStart[cursor]!, decls.nameLen[cursor]!);
         if (run > 0) {
           const seg = segments.appendAfter(decls.lastSeg[cursor]!, pos, lineNo);
           decls.firstSeg[cursor] = seg;
@@ -58,11 +61,11 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       }
       let ns = pos;
       if (c0 === BRACKET) {
-        const close = text.indexOf('] ', pos);
-        if (close < 0 || close > lineEnd) return undefined;
+        const close = text.indexOf(CLOSE_BRACKET, pos);
+        if (close < 0 || close > lineEnd || text[close + 1] !== SPACE) return undefined;
         ns = close + 2;
       }
-      if (!decls || text.charCodeAt(ns) !== DASH || text.charCodeAt(ns + 1) !== A || text.charCodeAt(ns + 2) !== SPACE) return undefined;
+      if (!decls || text[ns] !== DASH || text[ns + 1] !== A || text[ns + 2] !== SPACE) return undefined;
       ns += 3;
       let id = -1;
       for (let k = cursor; k < decls.size && k < cursor + 4; k++) {
@@ -73,8 +76,8 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       }
       if (id < 0) {
         let ne = ns;
-        while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
-        id = decls.find(text, text.slice(ns, ne));
+        while (ne < lineEnd && text[ne] !== SPACE) ne++;
+        id = decls.find(text.toString('utf8', ns, ne));
         if (id < 0) return undefined; // rules of an undeclared chain
       }
       if (id < cursor - 1 || decls.count[id]! > 0) return undefined; // rules out of declaration order
@@ -85,7 +88,7 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       decls.lastSeg[id] = seg;
       // The chain's further lines (nearly every line of a dump) are consumed by a small function the JIT
       // optimises at once; this big one deoptimised and recompiled twice per run (measured with --trace-opt).
-      const more = countChainRun(text, end + 1, decls.getName(id));
+      const more = countChainRun(text, end + 1, decls.nameStart[id]!, decls.nameLen[id]!);
       if (more > 0) {
         decls.count[id]! += more;
         segments.count[seg]! += more;
@@ -102,7 +105,7 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
       pos = runEnd;
       continue;
     } else if (lineEnd > pos) {
-      const line = text.slice(pos, lineEnd).trim();
+      const line = text.toString('utf8', pos, lineEnd).trim();
       if (line === '') {
         // blank
       } else if (line.startsWith('#')) {
@@ -120,7 +123,7 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
         seen.add(name);
         tableName = name;
         tableLine = lineNo;
-        decls = new DeclStore(name);
+        decls = new DeclStore(name, text);
         cursor = 0;
       } else if (line === 'COMMIT') {
         if (!decls || !tableName) return undefined;
@@ -152,26 +155,28 @@ export function indexSaveFast(state: ParseState): Ruleset | undefined {
 let runEnd = 0;
 
 /**
- * Counts the lines from `pos` on that are rules of chain `name` (`-A name …`, or `[p:b] -A name …` from
- * `iptables-save -c`), and leaves the offset after them in {@link runEnd}.
+ * Counts the lines from `pos` on that are rules of the chain whose name is bytes [nameStart, +nameLen) of
+ * `text` (`-A name …`, or `[p:b] -A name …` from `iptables-save -c`), and leaves the offset after them in
+ * {@link runEnd}.
  */
-function countChainRun(text: string, pos: number, name: string): number {
+function countChainRun(text: Buffer, pos: number, nameStart: number, nameLen: number): number {
   const len = text.length;
   let n = 0;
-  while (pos < len) {
+  outer: while (pos < len) {
     let ns = pos;
-    if (text.charCodeAt(pos) === BRACKET) {
-      const close = text.indexOf('] ', pos);
-      const eol = text.indexOf('\n', pos);
-      if (close < 0 || (eol >= 0 && close > eol)) break;
+    if (text[pos] === BRACKET) {
+      const close = text.indexOf(CLOSE_BRACKET, pos);
+      const eol = text.indexOf(LF, pos);
+      if (close < 0 || (eol >= 0 && close > eol) || text[close + 1] !== SPACE) break;
       ns = close + 2;
     }
-    if (text.charCodeAt(ns) !== DASH || text.charCodeAt(ns + 1) !== A || text.charCodeAt(ns + 2) !== SPACE) break;
-    if (!text.startsWith(name, ns + 3)) break;
-    const after = ns + 3 + name.length;
-    const c = text.charCodeAt(after);
+    if (text[ns] !== DASH || text[ns + 1] !== A || text[ns + 2] !== SPACE) break;
+    const at = ns + 3;
+    for (let i = 0; i < nameLen; i++) if (text[at + i] !== text[nameStart + i]) break outer;
+    const after = at + nameLen;
+    const c = text[after];
     if (after < len && c !== SPACE && c !== LF && c !== CR) break;
-    const end = text.indexOf('\n', after);
+    const end = text.indexOf(LF, after);
     n++;
     if (end < 0) {
       pos = len;
@@ -188,17 +193,17 @@ function countChainRun(text: string, pos: number, name: string): number {
  * how many, leaving the offset after them in {@link runEnd}; -1 when one is malformed or breaks the canonical
  * order (the fast path then gives up).
  */
-function scanDeclarations(text: string, pos: number, lineNo: number, decls: DeclStore): number {
+function scanDeclarations(text: Buffer, pos: number, lineNo: number, decls: DeclStore): number {
   const len = text.length;
   let n = 0;
-  while (pos < len && text.charCodeAt(pos) === COLON) {
-    let end = text.indexOf('\n', pos);
+  while (pos < len && text[pos] === COLON) {
+    let end = text.indexOf(LF, pos);
     if (end < 0) end = len;
     let lineEnd = end;
-    if (lineEnd > pos && text.charCodeAt(lineEnd - 1) === CR) lineEnd--;
+    if (lineEnd > pos && text[lineEnd - 1] === CR) lineEnd--;
     let ne = pos + 1;
-    while (ne < lineEnd && text.charCodeAt(ne) !== SPACE) ne++;
-    const pe = text.indexOf(' ', ne + 1);
+    while (ne < lineEnd && text[ne] !== SPACE) ne++;
+    const pe = text.indexOf(SPACE, ne + 1);
     const policyEnd = pe < 0 || pe > lineEnd ? lineEnd : pe;
     const policy = readPolicy(text, ne + 1, policyEnd);
     if (ne === pos + 1 || policy < 0) return -1;
@@ -207,19 +212,19 @@ function scanDeclarations(text: string, pos: number, lineNo: number, decls: Decl
     if (policyEnd < lineEnd) {
       // ` [packets:bytes]`, read in place: a slice and a regex per declaration cost ~20 ms at 110k chains.
       let q = policyEnd + 1;
-      if (text.charCodeAt(policyEnd) !== SPACE || text.charCodeAt(q) !== BRACKET) return -1;
+      if (text[policyEnd] !== SPACE || text[q] !== BRACKET) return -1;
       q++;
       const p0 = q;
-      while (q < lineEnd && isDigit(text.charCodeAt(q))) packets = packets * 10 + (text.charCodeAt(q++) - 48);
-      if (q === p0 || text.charCodeAt(q) !== COLON) return -1;
+      while (q < lineEnd && isDigit(text[q]!)) packets = packets * 10 + (text[q++]! - 48);
+      if (q === p0 || text[q] !== COLON) return -1;
       const b0 = ++q;
-      while (q < lineEnd && isDigit(text.charCodeAt(q))) bytes = bytes * 10 + (text.charCodeAt(q++) - 48);
-      if (q === b0 || text.charCodeAt(q) !== CLOSE_BRACKET) return -1;
+      while (q < lineEnd && isDigit(text[q]!)) bytes = bytes * 10 + (text[q++]! - 48);
+      if (q === b0 || text[q] !== CLOSE_BRACKET) return -1;
       q++;
-      while (q < lineEnd && (text.charCodeAt(q) === SPACE || text.charCodeAt(q) === TAB)) q++;
+      while (q < lineEnd && (text[q] === SPACE || text[q] === TAB)) q++;
       if (q !== lineEnd) return -1;
     }
-    if (!decls.declare(text, pos + 1, ne - pos - 1, policy, packets, bytes, lineNo + n)) return -1;
+    if (!decls.declare(pos + 1, ne - pos - 1, policy, packets, bytes, lineNo + n)) return -1;
     n++;
     pos = end + 1;
   }
@@ -241,30 +246,39 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+const ACCEPT_BYTES = Buffer.from('ACCEPT');
+const DROP_BYTES = Buffer.from('DROP');
+
+/** True when bytes [start, start+word.length) of `text` are `word`. */
+function bytesEqual(text: Buffer, start: number, word: Buffer): boolean {
+  for (let i = 0; i < word.length; i++) if (text[start + i] !== word[i]) return false;
+  return true;
+}
+
 /** 0 for `-`, 1 ACCEPT, 2 DROP, -1 otherwise. */
-function readPolicy(text: string, start: number, end: number): number {
+function readPolicy(text: Buffer, start: number, end: number): number {
   const n = end - start;
-  if (n === 1 && text.charCodeAt(start) === DASH) return 0;
-  if (n === 6 && text.startsWith('ACCEPT', start)) return 1;
-  if (n === 4 && text.startsWith('DROP', start)) return 2;
+  if (n === 1 && text[start] === DASH) return 0;
+  if (n === 6 && bytesEqual(text, start, ACCEPT_BYTES)) return 1;
+  if (n === 4 && bytesEqual(text, start, DROP_BYTES)) return 2;
   return -1;
 }
 
-/** strcmp of `name` against text[start, start+len): negative when name sorts first. */
-function compareName(name: string, text: string, start: number, len: number): number {
-  const n = Math.min(name.length, len);
+/** strcmp of bytes `a` against text[start, start+len): negative when `a` sorts first (iptables sorts by strcmp). */
+function compareName(a: Buffer, text: Buffer, start: number, len: number): number {
+  const n = Math.min(a.length, len);
   for (let i = 0; i < n; i++) {
-    const d = name.charCodeAt(i) - text.charCodeAt(start + i);
+    const d = a[i]! - text[start + i]!;
     if (d !== 0) return d;
   }
-  return name.length - len;
+  return a.length - len;
 }
 
 /** strcmp of text[a, a+aLen) against text[b, b+bLen). */
-function compareRanges(text: string, a: number, aLen: number, b: number, bLen: number): number {
+function compareRanges(text: Buffer, a: number, aLen: number, b: number, bLen: number): number {
   const n = Math.min(aLen, bLen);
   for (let i = 0; i < n; i++) {
-    const d = text.charCodeAt(a + i) - text.charCodeAt(b + i);
+    const d = text[a + i]! - text[b + i]!;
     if (d !== 0) return d;
   }
   return aLen - bLen;
@@ -287,20 +301,23 @@ class DeclStore {
   size = 0;
   /** Declarations before this index are the table's built-in chains; the rest must be strictly sorted. */
   firstUser = -1;
-  private text = '';
   private readonly builtins: readonly string[];
 
-  constructor(readonly table: TableName) {
+  constructor(
+    readonly table: TableName,
+    /** The dump's bytes: names are offsets into them. */
+    private readonly text: Buffer,
+  ) {
     this.builtins = BUILTIN_CHAINS[table];
   }
 
   /** Adds a declaration; false when it breaks the canonical order (the fast path then gives up). */
-  declare(text: string, start: number, len: number, policy: number, packets: number, bytes: number, line: number): boolean {
-    this.text = text;
+  declare(start: number, len: number, policy: number, packets: number, bytes: number, line: number): boolean {
+    const text = this.text;
     if (this.size === this.nameStart.length) this.grow();
     const id = this.size;
     if (this.firstUser < 0) {
-      const name = text.slice(start, start + len);
+      const name = text.toString('utf8', start, start + len);
       if (!this.builtins.includes(name)) this.firstUser = id;
       else if (this.indexOfBuiltin(name) >= 0) return false; // declared twice
     }
@@ -321,18 +338,18 @@ class DeclStore {
   }
 
   /** True when the `-A` line's chain name at `ns` is declaration `id`'s. */
-  nameAt(id: number, text: string, ns: number, lineEnd: number): boolean {
+  nameAt(id: number, text: Buffer, ns: number, lineEnd: number): boolean {
     const start = this.nameStart[id]!;
     const len = this.nameLen[id]!;
     const after = ns + len;
     if (after > lineEnd) return false;
-    if (after < lineEnd && text.charCodeAt(after) !== SPACE) return false;
-    for (let i = 0; i < len; i++) if (text.charCodeAt(ns + i) !== text.charCodeAt(start + i)) return false;
+    if (after < lineEnd && text[after] !== SPACE) return false;
+    for (let i = 0; i < len; i++) if (text[ns + i] !== text[start + i]) return false;
     return true;
   }
 
   getName(id: number): string {
-    return this.text.slice(this.nameStart[id]!, this.nameStart[id]! + this.nameLen[id]!);
+    return this.text.toString('utf8', this.nameStart[id]!, this.nameStart[id]! + this.nameLen[id]!);
   }
 
   private indexOfBuiltin(name: string): number {
@@ -342,15 +359,15 @@ class DeclStore {
   }
 
   /** Declaration id of `name`, or -1. Binary search over the sorted user chains. */
-  find(text: string, name: string): number {
-    this.text = text;
+  find(name: string): number {
     const b = this.indexOfBuiltin(name);
     if (b >= 0 || this.firstUser < 0) return b;
+    const key = Buffer.from(name, 'utf8');
     let lo = this.firstUser;
     let hi = this.size - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const d = compareName(name, text, this.nameStart[mid]!, this.nameLen[mid]!);
+      const d = compareName(key, this.text, this.nameStart[mid]!, this.nameLen[mid]!);
       if (d === 0) return mid;
       if (d < 0) hi = mid - 1;
       else lo = mid + 1;
@@ -398,7 +415,7 @@ class DeclStore {
 }
 
 function makeTable(state: ParseState, name: TableName, source: SourceRef, decls: DeclStore): Table {
-  return { name, chains: new DeclChainMap(state.text, decls, makeChainFactory(state)), source };
+  return { name, chains: new DeclChainMap(decls, makeChainFactory(state)), source };
 }
 
 /**
@@ -412,7 +429,6 @@ class DeclChainMap extends MaterializingChainMap {
   #extra = 0;
 
   constructor(
-    private readonly text: string,
     decls: DeclStore,
     private readonly create: (idx: ChainIndex) => Chain,
   ) {
@@ -424,7 +440,7 @@ class DeclChainMap extends MaterializingChainMap {
   override get(name: string): Chain | undefined {
     const made = super.get(name);
     if (made !== undefined || !this.#decls) return made;
-    const id = this.#decls.find(this.text, name);
+    const id = this.#decls.find(name);
     if (id < 0 || this.#made![id]) return undefined;
     const chain = this.create(this.#decls.toChainIndex(id));
     this.#made![id] = 1;
@@ -435,7 +451,7 @@ class DeclChainMap extends MaterializingChainMap {
   override has(name: string): boolean {
     if (super.has(name)) return true;
     if (!this.#decls) return false;
-    const id = this.#decls.find(this.text, name);
+    const id = this.#decls.find(name);
     return id >= 0 && !this.#made![id];
   }
 
@@ -447,7 +463,7 @@ class DeclChainMap extends MaterializingChainMap {
     if (this.#decls && !this.has(name)) this.#extra++;
     else if (this.#decls && !super.has(name)) {
       // Replacing a declared chain that was never made: mark it made so it is not made again.
-      const id = this.#decls.find(this.text, name);
+      const id = this.#decls.find(name);
       if (id >= 0) this.#made![id] = 1;
     }
     return super.set(name, chain);
@@ -455,7 +471,7 @@ class DeclChainMap extends MaterializingChainMap {
 
   override delete(name: string): boolean {
     if (this.#decls) {
-      const id = this.#decls.find(this.text, name);
+      const id = this.#decls.find(name);
       if (id >= 0 && !this.#made![id]) {
         this.#made![id] = 1;
         this.#extra--;

@@ -93,3 +93,34 @@ describe('fast index of canonical dumps', () => {
     expect(chains.get('PREROUTING')!.ruleCount).toBe(0);
   });
 });
+
+describe('fast index reads bytes: multi-byte UTF-8 in comments keeps lines and text intact', () => {
+  const text = [
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':A - [0:0]',
+    ':B - [0:0]',
+    '-A A -m comment --comment "café ✓ 東京" -j ACCEPT',
+    '-A A -m comment --comment "second" -j DROP',
+    '-A B -m comment --comment "ünïcödé" -j RETURN',
+    'COMMIT',
+    '',
+  ].join('\n');
+
+  test.each([
+    ['a string', text],
+    ['bytes', Buffer.from(text, 'utf8')],
+    ['a plain Uint8Array', new Uint8Array(Buffer.from(text, 'utf8'))],
+  ])('given %s', (_what, input) => {
+    const r = parseIptables(input, 'u.rules');
+    const a = r.tables.get('filter')!.chains.get('A')!.listRules();
+    expect(a.map((rule) => [rule.source.line, rule.raw])).toEqual([
+      [7, '-A A -m comment --comment "café ✓ 東京" -j ACCEPT'],
+      [8, '-A A -m comment --comment "second" -j DROP'],
+    ]);
+    expect(r.tables.get('filter')!.chains.get('B')!.getRule(0).raw).toBe('-A B -m comment --comment "ünïcödé" -j RETURN');
+    expect(describeRuleset(r)).toEqual(describeRuleset(parseIptables(text, 'u.rules', { fastIndex: false })));
+  });
+});
