@@ -511,7 +511,7 @@ class Walker {
         return undefined;
       }
       case 'RETURN':
-        step.effect = frame === s.frames[0] && s.frames.length === 1 && frame.chain.builtin ? 'RETURN from built-in chain: policy' : 'RETURN';
+        step.effect = s.frames.length === 1 && frame.chain.builtin ? 'RETURN from built-in chain: policy' : 'RETURN';
         frame.next = frameLength(frame);
         return this.endOfChain(s, stage);
       default:
