@@ -17,7 +17,7 @@ export default class DecodeMark extends KnetdbgCommand {
 
   static override examples = [
     { description: 'What does the accept test of Calico\'s tw/fw chains check?', command: '<%= config.bin %> <%= command.id %> 0x10000/0x10000' },
-    { description: 'A mark seen in conntrack, with the layout read from a dump.', command: '<%= config.bin %> <%= command.id %> 0x14000 --from samples/calico-frontend-backend-db.rules' },
+    { description: 'A mark seen in conntrack, with the layout read from a dump.', command: '<%= config.bin %> <%= command.id %> 0x14000 --from samples/calico-frontend-backend-db/iptables-save.rules' },
     { description: 'A Calico 3.0 node (mask 0xff000000), as JSON.', command: '<%= config.bin %> <%= command.id %> 0x1000000 --layout 3.0 --json' },
   ];
 

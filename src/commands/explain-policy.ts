@@ -22,16 +22,16 @@ export default class ExplainPolicy extends KnetdbgCommand {
 
   static override examples = [
     {
-      description: 'Who may reach db, and why (pods named by a kubectl pod list).',
-      command: '<%= config.bin %> <%= command.id %> db --from samples/calico-frontend-backend-db.rules --from samples/calico-frontend-backend-db.ipsets --from pods.txt',
+      description: 'Who may reach db, and why (a folder with iptables-save, ipset list and kubectl get pods -o wide).',
+      command: '<%= config.bin %> <%= command.id %> db --from samples/calico-frontend-backend-db/',
     },
     {
       description: 'May frontend reach db? The engine walks the connection and quotes the rule that drops it.',
-      command: '<%= config.bin %> <%= command.id %> db --peer frontend --from samples/calico-frontend-backend-db.rules --from samples/calico-frontend-backend-db.ipsets --from pods.txt',
+      command: '<%= config.bin %> <%= command.id %> db --peer frontend --from samples/calico-frontend-backend-db/',
     },
     {
-      description: 'By interface, with tiers and a pass action, as JSON.',
-      command: '<%= config.bin %> <%= command.id %> calief4a6ea9f4b --from samples/calico-tiers.rules --from samples/calico-tiers.ipsets --json',
+      description: 'By interface, with tiers and a pass action, from separate files, as JSON.',
+      command: '<%= config.bin %> <%= command.id %> calief4a6ea9f4b --from samples/calico-tiers/iptables-save.rules --from samples/calico-tiers/ipset-list.txt --json',
     },
   ];
 

@@ -8,8 +8,8 @@ const options = { family: 4 as const, protocol: 'tcp', destination: '10.88.0.26'
 
 describe('loadTraceInput: files of different kinds make one snapshot', () => {
   test('rules + ipset list + pod list: rules to trace, sets and pods in the snapshot, nothing reported missing twice', async () => {
-    const input = await loadTraceInput([`${SAMPLE}.rules`, `${SAMPLE}.ipsets`, `${SAMPLE}.pods.txt`], options);
-    expect(input.file).toBe(`${SAMPLE}.rules`);
+    const input = await loadTraceInput([`${SAMPLE}/iptables-save.rules`, `${SAMPLE}/ipset-list.txt`, `${SAMPLE}/pods.txt`], options);
+    expect(input.file).toBe(`${SAMPLE}/iptables-save.rules`);
     expect(input.snapshot!.ipsets.map((s) => s.name)).toContain('cali40s:LrVD8vMIGQDyv8Y7sPFB1Ge');
     expect(input.snapshot!.pods.map((p) => p.name).sort()).toEqual(['backend-867fd6dff-mjf92', 'db-8d66ff5f7-bp6kf', 'frontend-8b474f47-zdqdv']);
     const missing = input.snapshot!.missing.map((m) => m.id);
@@ -20,7 +20,7 @@ describe('loadTraceInput: files of different kinds make one snapshot', () => {
   });
 
   test('with the pod list a Calico trace is decided: one branch, the endpoint named', async () => {
-    const input = await loadTraceInput([`${SAMPLE}.rules`, `${SAMPLE}.ipsets`, `${SAMPLE}.pods.txt`], options);
+    const input = await loadTraceInput([`${SAMPLE}/iptables-save.rules`, `${SAMPLE}/ipset-list.txt`, `${SAMPLE}/pods.txt`], options);
     const r = traceQuery(
       { text: input.text, file: input.file, snapshot: input.snapshot! },
       { destination: '10.88.0.26', port: 80, src: '10.88.0.24', nodeIps: ['192.168.49.2'] },
@@ -32,12 +32,12 @@ describe('loadTraceInput: files of different kinds make one snapshot', () => {
   });
 
   test('rules only: no snapshot is passed (nothing but rules to add)', async () => {
-    const input = await loadTraceInput([`${SAMPLE}.rules`], options);
+    const input = await loadTraceInput([`${SAMPLE}/iptables-save.rules`], options);
     expect(input.snapshot).toBeUndefined();
   });
 
   test('a file with no rules among the inputs is a clear error', async () => {
-    await expect(loadTraceInput([`${SAMPLE}.ipsets`], options)).rejects.toThrow(/no iptables-save rules for IPv4 in the input/);
+    await expect(loadTraceInput([`${SAMPLE}/ipset-list.txt`], options)).rejects.toThrow(/no iptables-save rules for IPv4 in the input/);
   });
 });
 

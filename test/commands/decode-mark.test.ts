@@ -17,7 +17,7 @@ function knetdbg(args: string[]) {
 describe('knetdbg decode-mark', () => {
   test.each([
     [['0x10000/0x10000', '--json'], 'classic', 'default', 'accept mark set', ['accept']],
-    [['0x14000', '--from', 'samples/calico-frontend-backend-db.rules', '--json'], 'classic', 'rules', 'accept mark (0x10000) and kube-proxy masquerade mark (0x4000) set', ['accept', 'kube-masquerade']],
+    [['0x14000', '--from', 'samples/calico-frontend-backend-db/iptables-save.rules', '--json'], 'classic', 'rules', 'accept mark (0x10000) and kube-proxy masquerade mark (0x4000) set', ['accept', 'kube-masquerade']],
     [['0x1000000', '--layout', '3.0', '--json'], 'legacy', 'override', 'accept mark (0x1000000) set', ['accept']],
     [['0x40000/0x40000', '--layout', '3.32', '--json'], 'drop-bit', 'override', 'drop mark set', ['drop']],
     [['0x8001', '--json'], 'classic', 'default', 'kube-proxy drop mark (0x8000) and unknown bits 0x1 set', ['kube-drop']],
@@ -32,7 +32,7 @@ describe('knetdbg decode-mark', () => {
   }, TIMEOUT);
 
   test('human output names the bits and the layout evidence with its line', async () => {
-    const r = await knetdbg(['0x0/0x30000', '--from', 'samples/calico-tiers.rules']);
+    const r = await knetdbg(['0x0/0x30000', '--from', 'samples/calico-tiers/iptables-save.rules']);
     expect(r.exitCode).toBe(0);
     const out = String(r.stdout);
     expect(out).toContain('Mark 0x0/0x30000: accept mark and pass mark clear');

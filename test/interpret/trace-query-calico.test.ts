@@ -6,7 +6,7 @@ import { parseIpRoute } from '../../src/parse/ip-route.js';
 import type { NodeSnapshot } from '../../src/model/snapshot.js';
 
 const read = (f: string) => readFileSync(new URL(`../../samples/${f}`, import.meta.url), 'utf8');
-const RULES = { text: read('calico-frontend-backend-db.rules'), file: 'samples/calico-frontend-backend-db.rules' };
+const RULES = { text: read('calico-frontend-backend-db/iptables-save.rules'), file: 'samples/calico-frontend-backend-db/iptables-save.rules' };
 
 /** The sample node: three pods on cali interfaces, their /32 routes, and the ipsets felix programmed. */
 function snapshot(): NodeSnapshot {
@@ -23,7 +23,7 @@ function snapshot(): NodeSnapshot {
   return {
     origin: 'test',
     iptables: [],
-    ipsets: parseIpsetList(read('calico-frontend-backend-db.ipsets'), 'samples/calico-frontend-backend-db.ipsets').sets,
+    ipsets: parseIpsetList(read('calico-frontend-backend-db/ipset-list.txt'), 'samples/calico-frontend-backend-db/ipset-list.txt').sets,
     conntrack: [],
     interfaces: [],
     routes,

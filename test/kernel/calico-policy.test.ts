@@ -103,10 +103,10 @@ describe.skipIf(unavailable !== undefined).sequential(`Calico rules agree with t
   });
 
   describe.each(SCENARIOS)('$sample', (scenario) => {
-    const text = readFileSync(`${scenario.sample}.rules`, 'utf8');
-    const sets = parseIpsetList(readFileSync(`${scenario.sample}.ipsets`, 'utf8'), `${scenario.sample}.ipsets`).sets;
+    const text = readFileSync(`${scenario.sample}/iptables-save.rules`, 'utf8');
+    const sets = parseIpsetList(readFileSync(`${scenario.sample}/ipset-list.txt`, 'utf8'), `${scenario.sample}/ipset-list.txt`).sets;
     const dump = indexDump(text);
-    const ruleset = parseIptables(text, `${scenario.sample}.rules`);
+    const ruleset = parseIptables(text, `${scenario.sample}/iptables-save.rules`);
     const ipOf = (name: string): string => scenario.lab.pods.find((p) => labPodName(p) === name)!.ip;
     let box: CalicoLab | undefined;
     let snapshot: NodeSnapshot | undefined;
@@ -131,7 +131,7 @@ describe.skipIf(unavailable !== undefined).sequential(`Calico rules agree with t
       expect(decidedLine, `${decided} exists in the sample`).toBeDefined();
 
       // The predictions: the trace over the snapshot read from the node, and explain-policy's peer check.
-      const report = traceQuery({ text, file: `${scenario.sample}.rules`, snapshot: snapshot! }, { destination: dst, port: q.port, protocol: 'tcp', src });
+      const report = traceQuery({ text, file: `${scenario.sample}/iptables-save.rules`, snapshot: snapshot! }, { destination: dst, port: q.port, protocol: 'tcp', src });
       expect(report.outcomes.map((o) => o.verdict)).toEqual([q.verdict]);
       const predicted = report.outcomes[0]!;
       const [namespace, name] = q.to.split('/') as [string, string];

@@ -70,10 +70,12 @@ describe('detectSourceKind', () => {
     }
   });
 
-  // `.pods.txt` is `kubectl get pods -A -o wide`: a pod list, named in traces and explain-policy.
-  const SAMPLE_KINDS: [string, SourceKind][] = [['.pods.txt', 'kubectl-pods'], ['.rules', 'iptables-save'], ['.txt', 'iptables-excerpt'], ['.ipsets', 'ipset-list']];
+  // Calico samples are folders of captures: pods.txt is `kubectl get pods -A -o wide`.
+  const SAMPLE_KINDS: [string, SourceKind][] = [['pods.txt', 'kubectl-pods'], ['ipset-list.txt', 'ipset-list'], ['.rules', 'iptables-save'], ['.txt', 'iptables-excerpt']];
   const kindOf = (name: string): SourceKind | undefined => SAMPLE_KINDS.find(([ext]) => name.endsWith(ext))?.[1];
-  test.each(readdirSync(SAMPLES).filter((f) => kindOf(f) !== undefined))('sample %s', (name) => {
+  const sampleFiles = (readdirSync(SAMPLES, { recursive: true }) as string[]).filter((f) => kindOf(f) !== undefined);
+  test('every kind of sample is there', () => expect(new Set(sampleFiles.map(kindOf)).size).toBe(SAMPLE_KINDS.length));
+  test.each(sampleFiles)('sample %s', (name) => {
     expect(detectSourceKind(read(SAMPLES + name))).toBe(kindOf(name));
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { parseIptables } from '../../src/parse/iptables-save.js';
 import type { Ruleset } from '../../src/model/ruleset.js';
 
-const SAMPLES = readdirSync(new URL('../../samples/', import.meta.url)).filter((f) => f.endsWith('.rules'));
+const SAMPLES = (readdirSync(new URL('../../samples/', import.meta.url), { recursive: true }) as string[]).filter((f) => f.endsWith('.rules'));
 
 /** Everything a consumer can see of a ruleset: tables, chains (policy, counters, line), rules (raw, line). */
 function describeRuleset(r: Ruleset): unknown {

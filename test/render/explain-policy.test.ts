@@ -10,8 +10,8 @@ import { renderExplainPolicy } from '../../src/render/explain-policy.js';
 const BASE = 'samples/calico-frontend-backend-db';
 const pod = (name: string, ip: string): Pod => ({ namespace: 'default', name, ips: [ip], foundBy: 'given' });
 const PODS = [pod('backend-867fd6dff-mjf92', '10.88.0.27'), pod('db-8d66ff5f7-bp6kf', '10.88.0.26'), pod('frontend-8b474f47-zdqdv', '10.88.0.24')];
-const ruleset = parseIptables(readFileSync(`${BASE}.rules`, 'utf8'), `${BASE}.rules`);
-const ipsets = new Map(parseIpsetList(readFileSync(`${BASE}.ipsets`, 'utf8'), `${BASE}.ipsets`).sets.map((s) => [s.name, s]));
+const ruleset = parseIptables(readFileSync(`${BASE}/iptables-save.rules`, 'utf8'), `${BASE}/iptables-save.rules`);
+const ipsets = new Map(parseIpsetList(readFileSync(`${BASE}/ipset-list.txt`, 'utf8'), `${BASE}/ipset-list.txt`).sets.map((s) => [s.name, s]));
 const ANSI = /\u001b\[/;
 
 describe('renderExplainPolicy', () => {

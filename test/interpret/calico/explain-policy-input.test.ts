@@ -8,8 +8,8 @@ import { assemblePolicyInput, parseKubectlPodsWide, readPodList } from '../../..
 import { buildPolicyExplanation, PolicyUsageError } from '../../../src/interpret/calico/policy-report.js';
 import { InputError } from '../../../src/model/source.js';
 
-const RULES = { file: 'samples/calico-frontend-backend-db.rules', text: readFileSync('samples/calico-frontend-backend-db.rules', 'utf8') };
-const SETS = { file: 'samples/calico-frontend-backend-db.ipsets', text: readFileSync('samples/calico-frontend-backend-db.ipsets', 'utf8') };
+const RULES = { file: 'samples/calico-frontend-backend-db/iptables-save.rules', text: readFileSync('samples/calico-frontend-backend-db/iptables-save.rules', 'utf8') };
+const SETS = { file: 'samples/calico-frontend-backend-db/ipset-list.txt', text: readFileSync('samples/calico-frontend-backend-db/ipset-list.txt', 'utf8') };
 const KUBECTL = {
   file: 'pods.txt',
   text: [
@@ -61,7 +61,7 @@ describe('assemblePolicyInput', () => {
 
   test.each([
     [[SETS], 'no iptables rules among the inputs'],
-    [[RULES, { file: 'other.rules', text: readFileSync('samples/calico-tiers.rules', 'utf8') }], 'a second iptables dump'],
+    [[RULES, { file: 'other.rules', text: readFileSync('samples/calico-tiers/iptables-save.rules', 'utf8') }], 'a second iptables dump'],
     [[RULES, { file: 'notes.txt', text: 'hello\nworld\n' }], 'cannot tell what this file holds'],
   ])('%# throws InputError: %s', (files, message) => {
     expect(() => assemblePolicyInput(files)).toThrow(InputError);

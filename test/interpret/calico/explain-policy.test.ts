@@ -23,11 +23,11 @@ const PODS: Record<string, Pod[]> = {
 };
 
 function rulesOf(base: string) {
-  return parseIptables(readFileSync(`${base}.rules`, 'utf8'), `${base}.rules`);
+  return parseIptables(readFileSync(`${base}/iptables-save.rules`, 'utf8'), `${base}/iptables-save.rules`);
 }
 
 function setsOf(base: string) {
-  return new Map(parseIpsetList(readFileSync(`${base}.ipsets`, 'utf8'), `${base}.ipsets`).sets.map((s) => [s.name, s]));
+  return new Map(parseIpsetList(readFileSync(`${base}/ipset-list.txt`, 'utf8'), `${base}/ipset-list.txt`).sets.map((s) => [s.name, s]));
 }
 
 function explain(base: string, options: Partial<ExplainPolicyOptions> & { pod: string }): PolicyExplanation {
@@ -36,7 +36,7 @@ function explain(base: string, options: Partial<ExplainPolicyOptions> & { pod: s
 
 /** The line of the first rule of `chain` in a sample, read from the file (independent of the parser). */
 function lineOf(base: string, prefix: string, nth = 0): number {
-  const lines = readFileSync(`${base}.rules`, 'utf8').split('\n');
+  const lines = readFileSync(`${base}/iptables-save.rules`, 'utf8').split('\n');
   const hits = lines.map((l, i) => (l.startsWith(prefix) ? i + 1 : 0)).filter((n) => n > 0);
   if (hits[nth] === undefined) throw new Error(`no line ${nth} starting with ${prefix}`);
   return hits[nth]!;
@@ -68,7 +68,7 @@ describe('frontend/backend/db (Calico ~3.16: no policy comments)', () => {
 
   test('the summary says who can reach db and what drops the rest', () => {
     expect(r.summary[0]).toBe(
-      `default/db-8d66ff5f7-bp6kf accepts any protocol from 10.88.0.27 (default/backend-867fd6dff-mjf92) (default/knp.default.allow-db-access) only; everything else is dropped by its ingress policy default/knp.default.allow-db-access (${FBD}.rules:170 'Drop if no policies passed packet').`,
+      `default/db-8d66ff5f7-bp6kf accepts any protocol from 10.88.0.27 (default/backend-867fd6dff-mjf92) (default/knp.default.allow-db-access) only; everything else is dropped by its ingress policy default/knp.default.allow-db-access (${FBD}/iptables-save.rules:170 'Drop if no policies passed packet').`,
     );
     expect(r.summary[1]).toBe('default/db-8d66ff5f7-bp6kf may send everything (egress): no policy selects it, and its profile kns.default allows all.');
     expect(r.egress!.tiers).toEqual([]);
@@ -149,7 +149,7 @@ describe('tiers and pass (Calico ~3.30 rendering)', () => {
     // The quarantine passes everything it does not deny, so the rest is dropped at the end of tier default.
     expect(r.ingress!.unmatched).toMatchObject({ action: 'drop', rule: { line: 179 } });
     expect(r.summary[0]).toContain('security.quarantine passes the rest on to the next tier');
-    expect(r.summary[0]).toContain("everything else is dropped by its ingress policy shop/knp.default.allow-frontend-to-api (samples/calico-tiers.rules:179 'End of tier default. Drop if no policies passed packet')");
+    expect(r.summary[0]).toContain("everything else is dropped by its ingress policy shop/knp.default.allow-frontend-to-api (samples/calico-tiers/iptables-save.rules:179 'End of tier default. Drop if no policies passed packet')");
   });
 
   test('prometheus: ingress passed on to its allow-all profile; egress limited by its own policy', () => {
@@ -181,7 +181,7 @@ describe('--peer: the engine decides', () => {
     expect(check.answer).toBe(answer);
     expect(check.outcomes).toHaveLength(1);
     expect(check.outcomes[0]!.decidedBy).toMatchObject({ chain, line });
-    expect(check.outcomes[0]!.decidedBy!.text).toBe(readFileSync(`${base}.rules`, 'utf8').split('\n')[line - 1]);
+    expect(check.outcomes[0]!.decidedBy!.text).toBe(readFileSync(`${base}/iptables-save.rules`, 'utf8').split('\n')[line - 1]);
   });
 
   test('without a port, a policy on ports makes the answer depend on it', () => {
@@ -201,7 +201,7 @@ describe('--peer: the engine decides', () => {
 
 describe('partial input', () => {
   // `iptables-save | grep cali` with the policy chain cut out, and no ipset list.
-  const text = readFileSync(`${FBD}.rules`, 'utf8').split('\n').filter((l) => l.includes('cali') && !l.startsWith(':') && !l.startsWith('-A cali-pi-')).join('\n');
+  const text = readFileSync(`${FBD}/iptables-save.rules`, 'utf8').split('\n').filter((l) => l.includes('cali') && !l.startsWith(':') && !l.startsWith('-A cali-pi-')).join('\n');
   const r = explainPolicy(parseIptables(text, 'excerpt.txt'), { pod: 'cali95aa86cbb2a', ipsets: new Map() });
 
   test('what is there is explained; what is missing is said', () => {

@@ -31,8 +31,8 @@ const SAMPLES = {
 /** Walks a new TCP connection; pods' IPs route to (and arrive from) their Calico interfaces, others via eth0. */
 function walk(sample: keyof typeof SAMPLES, src: string, dst: string, dport: number, extraRoutes: Record<string, string> = {}): { result: TraceResult; context: CalicoContext } {
   const { base, pods } = SAMPLES[sample];
-  const ruleset = parseIptables(readFileSync(`${base}.rules`, 'utf8'), `${base}.rules`);
-  const sets = parseIpsetList(readFileSync(`${base}.ipsets`, 'utf8'), `${base}.ipsets`).sets;
+  const ruleset = parseIptables(readFileSync(`${base}/iptables-save.rules`, 'utf8'), `${base}/iptables-save.rules`);
+  const sets = parseIpsetList(readFileSync(`${base}/ipset-list.txt`, 'utf8'), `${base}/ipset-list.txt`).sets;
   const iface = (ip: string): string => {
     const p = pods.find((x) => x.ips.includes(ip));
     return extraRoutes[ip] ?? (p ? calicoInterfaceName(p.namespace, p.name) : 'eth0');

@@ -30,7 +30,7 @@ describe('classifyCalicoIpset', () => {
 });
 
 describe('members resolved to pods', () => {
-  const sets = parseIpsetList(readFileSync('samples/calico-frontend-backend-db.ipsets', 'utf8'), 'x.ipsets').sets;
+  const sets = parseIpsetList(readFileSync('samples/calico-frontend-backend-db/ipset-list.txt', 'utf8'), 'x.ipsets').sets;
   const backend: Pod = { namespace: 'default', name: 'backend-867fd6dff-mjf92', ips: ['10.88.0.27'], foundBy: 'given' };
   test.each([
     ['cali40s:LrVD8vMIGQDyv8Y7sPFB1Ge', [backend], '{10.88.0.27 (default/backend-867fd6dff-mjf92)}'],

@@ -52,8 +52,8 @@ const layoutKeys = (l: { accept: number; pass: number; drop?: number; scratch0: 
 
 describe('detectMarkLayout reads the bits from the rules', () => {
   test.each([
-    ['samples/calico-frontend-backend-db.rules', readFileSync('samples/calico-frontend-backend-db.rules', 'utf8'), CLASSIC_LAYOUT, 'rules'],
-    ['samples/calico-tiers.rules', readFileSync('samples/calico-tiers.rules', 'utf8'), CLASSIC_LAYOUT, 'rules'],
+    ['samples/calico-frontend-backend-db/iptables-save.rules', readFileSync('samples/calico-frontend-backend-db/iptables-save.rules', 'utf8'), CLASSIC_LAYOUT, 'rules'],
+    ['samples/calico-tiers/iptables-save.rules', readFileSync('samples/calico-tiers/iptables-save.rules', 'utf8'), CLASSIC_LAYOUT, 'rules'],
     ['legacy 0xff000000 rules', LEGACY, LEGACY_LAYOUT, 'rules'],
     ['drop-bit rules', DROP_BIT, DROP_BIT_LAYOUT, 'rules'],
     ['no Calico rules', KUBE_ONLY, CLASSIC_LAYOUT, 'default'],
@@ -66,7 +66,7 @@ describe('detectMarkLayout reads the bits from the rules', () => {
   });
 
   test('evidence cites the rule lines it used', () => {
-    const layout = detectMarkLayout(parseIptables(readFileSync('samples/calico-frontend-backend-db.rules', 'utf8'), 'x'));
+    const layout = detectMarkLayout(parseIptables(readFileSync('samples/calico-frontend-backend-db/iptables-save.rules', 'utf8'), 'x'));
     expect(layout.evidence).toContain('line 88: filter cali-FORWARD clears 0xe0000: every Calico bit but accept');
   });
 });
