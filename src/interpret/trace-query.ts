@@ -68,8 +68,13 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   const index = buildServiceIndex(ruleset, catalog);
 
   const calicoRules = hasCalicoChains(ruleset);
-  if (input.snapshot && calicoRules) assumptions.push(...nameCalicoInterfaces(input.snapshot, ruleset));
-  const view = input.snapshot ? viewSnapshot(input.snapshot, family, { podRoutesViaHostInterface: calicoRules }) : undefined;
+  let snapshot = input.snapshot;
+  if (snapshot && calicoRules) {
+    const named = nameCalicoInterfaces(snapshot, ruleset);
+    snapshot = named.snapshot;
+    assumptions.push(...named.assumptions);
+  }
+  const view = snapshot ? viewSnapshot(snapshot, family, { podRoutesViaHostInterface: calicoRules }) : undefined;
   if (view) assumptions.push(...view.assumptions);
   const local: Cidr[] = view ? [...view.node.localAddresses] : [parseCidr(LOOPBACK[family])!];
   for (const ip of query.nodeIps ?? []) {
@@ -92,12 +97,15 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     ? { ...view.node, localAddresses: local, localAddressesComplete: view.node.localAddressesComplete || nodeIpsGiven }
     : { localAddresses: local, localAddressesComplete: nodeIpsGiven, ipsets: new Map() };
 
+  // The service's endpoint addresses, looked up once and only when needed (default source, snapshot findings).
+  let endpointCache: string[] | undefined;
+  const listEndpoints = (): string[] => (endpointCache ??= index.endpointAddresses(query.destination, query.port, protocol));
+  const podCidrs = clusterCidrs(ruleset);
   let source = query.src;
   let sourceAssumed = false;
   if (source === undefined) {
-    const endpoints = index.endpointAddresses(query.destination, query.port, protocol);
-    const pod = pickSnapshotPod(input.snapshot, family, endpoints);
-    source = pod ? pod.ips.find((ip) => parseAddress(ip)?.family === family)! : pickPodSource(clusterCidrs(ruleset), family, endpoints);
+    const pod = pickSnapshotPod(snapshot, family, listEndpoints());
+    source = pod ? pod.ips.find((ip) => parseAddress(ip)?.family === family)! : pickPodSource(podCidrs, family, listEndpoints());
     sourceAssumed = true;
     assumptions.push(
       pod
@@ -108,7 +116,6 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     throw new InputError({ file: '<arguments>', line: 0 }, `--src "${source}" is not an IP address`);
   }
   const origin = local.some((c) => cidrContains(c, source!)) ? 'local' : 'remote';
-  const podCidrs = clusterCidrs(ruleset);
   const inInterface = origin === 'local' ? '' : chooseInInterface(query, source, podCidrs, sourceAssumed, assumptions, view);
   if (origin === 'local') {
     assumptions.push(`${source} is a local address: the packet is sent by the node itself and starts on OUTPUT`);
@@ -139,7 +146,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
   for (const a of result.assumptions) if (!assumptions.includes(a)) assumptions.push(a);
 
   const calico: CalicoContext | undefined = calicoRules
-    ? { layout: detectMarkLayout(ruleset), ipsets: node.ipsets, pods: input.snapshot?.pods ?? [], ruleset }
+    ? { layout: detectMarkLayout(ruleset), ipsets: node.ipsets, pods: snapshot?.pods ?? [], ruleset }
     : undefined;
   const outcomes = result.branches.map((b) => toOutcome(b, index, view, calico));
   const findings: Finding[] = [
@@ -152,7 +159,7 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     ...result.problems.map(problemFinding),
     ...listFindings(result, index, ruleset),
     ...(calico ? listCalicoFindings(result, calico) : []),
-    ...(input.snapshot ? listSnapshotFindings(input.snapshot, outcomes, query, protocol, index.endpointAddresses(query.destination, query.port, protocol)) : []),
+    ...(snapshot ? listSnapshotFindings(snapshot, outcomes, query, protocol, listEndpoints()) : []),
   ];
   return {
     schemaVersion: 1,
@@ -366,18 +373,21 @@ function hasCalicoChains(ruleset: Ruleset): boolean {
 /**
  * Pods listed without their host interface (a `kubectl get pods -o wide`) get Calico's: "cali" + sha1 of
  * "<namespace>.<pod>" (calico.md 2.4), when the rules hold that workload's chain, i.e. it is on this node.
+ * Returns a copy of the snapshot with those interfaces; the caller's is left as it was.
  */
-function nameCalicoInterfaces(snapshot: NodeSnapshot, ruleset: Ruleset): string[] {
+function nameCalicoInterfaces(snapshot: NodeSnapshot, ruleset: Ruleset): { snapshot: NodeSnapshot; assumptions: string[] } {
   const filter = ruleset.tables.get('filter')?.chains;
   const named: string[] = [];
-  for (const pod of snapshot.pods) {
-    if (pod.hostInterface) continue;
+  const pods = snapshot.pods.map((pod) => {
+    if (pod.hostInterface) return pod;
     const iface = calicoInterfaceName(pod.namespace, pod.name);
-    if (!filter?.has(`cali-tw-${iface}`)) continue;
-    pod.hostInterface = iface;
+    if (!filter?.has(`cali-tw-${iface}`)) return pod;
     named.push(`${pod.namespace}/${pod.name}: ${iface}`);
-  }
-  return named.length > 0
-    ? [`pod interfaces from Calico's naming (cali + sha1 of namespace.pod), found in the rules: ${named.join(', ')}`]
-    : [];
+    return { ...pod, hostInterface: iface };
+  });
+  if (named.length === 0) return { snapshot, assumptions: [] };
+  return {
+    snapshot: { ...snapshot, pods },
+    assumptions: [`pod interfaces from Calico's naming (cali + sha1 of namespace.pod), found in the rules: ${named.join(', ')}`],
+  };
 }
