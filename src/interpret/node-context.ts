@@ -1,4 +1,4 @@
-import { type Cidr, cidrContains, parseAddress, parseCidr } from '../model/address.js';
+import { type Cidr, cidrContains, formatAddress, parseAddress, parseCidr } from '../model/address.js';
 import type { ConntrackEntry } from '../model/conntrack.js';
 import type { Pod } from '../model/pod.js';
 import type { Family } from '../model/rule.js';
@@ -105,10 +105,11 @@ function readRecentLists(snapshot: NodeSnapshot): Map<string, Set<string>> | und
   return lists;
 }
 
+/** One text per address (RFC 5952 for IPv6), so `fd00:0::5` from a pod list meets `fd00::5` in a packet. */
 function canonical(address: string): string {
   const a = parseAddress(address);
   if (!a || a.family === 4) return address;
-  return address.toLowerCase();
+  return formatAddress(6, a.value);
 }
 
 /** Conntrack entries of the traced flow: same protocol and original destination (and port when given). */

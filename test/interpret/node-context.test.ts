@@ -121,3 +121,13 @@ describe('traceQuery with a snapshot', () => {
     expect(r.outcomes[0]!.endpoint).toBe('default/nginx-7d9f8 (10.244.2.2, veth99)');
   });
 });
+
+describe('viewSnapshot: IPv6 pods', () => {
+  test('a pod listed as fd00:0::5 is the pod of packets to fd00::5', () => {
+    const s = snapshot();
+    s.pods.push({ namespace: 'default', name: 'web6', ips: ['fd00:0:0::5'], hostInterface: 'veth6', foundBy: 'given' });
+    const v = viewSnapshot(s, 6);
+    expect(v.getPodByIp('fd00::5')?.name).toBe('web6');
+    expect(v.arrivalInterface('FD00::5')).toBe('veth6');
+  });
+});
