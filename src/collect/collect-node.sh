@@ -7,7 +7,7 @@
 # result anywhere with `knetdbg trace ... --from DUMP`.
 #
 # READ-ONLY: it only runs listing commands (iptables-save, ipset list, conntrack -L, ip ... show, nft list)
-# and reads /proc/sys. A missing tool or a failing command is recorded and the rest is still captured.
+# and reads /proc/sys and /proc/net/xt_recent. A missing tool or a failing command is recorded and the rest is still captured.
 #
 # Usage: sh collect.sh [OUTPUT [ROOT]]
 #   OUTPUT  NAME.tar.gz or NAME.tgz: an archive; - : the archive on stdout; anything else: a new folder.
@@ -200,6 +200,44 @@ read_sysctl() {
     record "$id" "$cmd_json" 0 $((t1 - t0)) "$file" ''
   fi
   progress "read /proc/sys ($((total - bad))/$total keys, $((t1 - t0)) ms)"
+}
+
+# read_lists ID FILE COMMAND_JSON DIR ABSENT_NOTE: every file of DIR (/proc/net/xt_recent, one file per list) as
+# a line `# list NAME` then the file's lines (src/collect/xt-recent.ts). The glob order (names, then .names,
+# then ..names; strcmp under LC_ALL=C) is the order knetdbg collect writes. Only cat reads the files: writing
+# to them changes the lists. An absent DIR means the module is not loaded: an empty file and a note, no error.
+read_lists() {
+  id=$1 file=$2 cmd_json=$3 src=$4 absent=$5
+  : > "$errf"
+  : > "$dir/$file"
+  t0=$(now_ms)
+  if [ ! -d "$src" ]; then
+    printf '%s: %s\n' "$src" "$absent" > "$errf"
+    record "$id" "$cmd_json" 0 $(($(now_ms) - t0)) "$file" ''
+    progress "read $src ($absent)"
+    return
+  fi
+  total=0
+  bad=0
+  for f in "$src"/* "$src"/.[!.]* "$src"/..?*; do
+    # An unmatched pattern stays as itself.
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    total=$((total + 1))
+    # $(cat) drops the final newline, printf puts it back; kernel lines never end in blank lines.
+    if body=$(cat "$f" 2>> "$errf"); then
+      printf '# list %s\n' "${f##*/}"
+      [ -n "$body" ] && printf '%s\n' "$body"
+    else
+      bad=$((bad + 1))
+    fi
+  done >> "$dir/$file"
+  t1=$(now_ms)
+  if [ "$total" -gt 0 ] && [ "$bad" -eq "$total" ]; then
+    record "$id" "$cmd_json" 1 $((t1 - t0)) "$file" 'no list could be read'
+  else
+    record "$id" "$cmd_json" 0 $((t1 - t0)) "$file" ''
+  fi
+  progress "read $src ($((total - bad))/$total lists, $((t1 - t0)) ms)"
 }
 
 # version TOOL ARGV...: first output line into meta.json toolVersions.

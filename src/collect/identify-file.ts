@@ -33,6 +33,9 @@ interface NameHint extends FileRole {
  * who wrote the file (`ip-route.txt`, `ip_route`, `ipv4_route`), hence `[-_ .]?`.
  */
 const NAME_HINTS: readonly NameHint[] = [
+  // `cat /proc/net/xt_recent/NAME > xt_recent_NAME` (or knetdbg's xt-recent.txt): before `rules`, which a list
+  // name may contain.
+  { pattern: /^xt[-_ .]?recent/, id: 'xt-recent', parser: 'xt-recent' },
   { pattern: /ip6tables[-_ .]?legacy/, id: 'ip6tables-legacy-save', parser: 'iptables', family: 6 },
   { pattern: /ip6tables[-_ .]?nft/, id: 'ip6tables-nft-save', parser: 'iptables', family: 6 },
   { pattern: /ip6tables|ipv6[-_ .]?tables/, id: 'ip6tables-save', parser: 'iptables', family: 6 },
@@ -98,7 +101,8 @@ export function identifyFile(fileName: string, kind: SourceKind): Identification
   }
   const byContent = PARSER_OF_KIND[kind];
   if (!byContent) {
-    if (byName?.parser === 'text') return { role: byName };
+    // Kinds without a content detector are taken by name: kept texts, and xt_recent lists (`src=… ttl: …`).
+    if (byName?.parser === 'text' || byName?.parser === 'xt-recent') return { role: byName };
     return byName
       ? { why: `named like ${byName.id} output, but its content is not recognised`, severity: 'error' }
       : { why: 'content not recognised (not a capture knetdbg reads)', severity: 'info' };

@@ -2,20 +2,24 @@
  * Live collection: runs every source of sources.ts on this node through the {@link Runner} and writes each
  * one's output to its file in a dump folder. Nothing aborts the collection: a missing tool, a failing
  * command or a timeout is recorded in meta.json (`sources[]`) and the next source runs. Read-only by
- * construction: only the listing commands of sources.ts run, and /proc/sys is opened for reading.
+ * construction: only the listing commands of sources.ts run, and /proc/sys and /proc/net/xt_recent are opened
+ * for reading.
  */
-import { readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CapturedText, DumpMeta, SourceRecord } from '../model/snapshot.js';
 import { discoverPods } from './pods.js';
 import { runProgram, type Runner } from './runner.js';
+import { orderLikeShellGlob, renderRecentLists, type RecentListText } from './xt-recent.js';
 import {
+  listProcDirCommand,
   listProcSysCommand,
   META_PROBES,
   procSysPath,
   SOURCES,
   VERSION_PROBES,
   type CommandSource,
+  type ProcDirSource,
   type ProcSysSource,
   type SourceSpec,
 } from './sources.js';
@@ -92,7 +96,11 @@ export async function collectLive(options: CollectLiveOptions): Promise<LiveColl
   const captures: CapturedText[] = [];
   for (const source of sources) {
     const { record, text } =
-      source.kind === 'command' ? await captureCommand(source, options.dir, run, options.timeoutMs) : await captureProcSys(source, options.dir);
+      source.kind === 'command'
+        ? await captureCommand(source, options.dir, run, options.timeoutMs)
+        : source.kind === 'proc-sys'
+          ? await captureProcSys(source, options.dir)
+          : await captureProcDir(source, options.dir);
     meta.sources.push(record);
     if (text !== undefined) captures.push({ id: source.id, file: source.file, text });
     progress(describeRecord(record));
@@ -131,7 +139,8 @@ export async function checkNodeRoot(root: string): Promise<string | undefined> {
 /** One line of progress: `iptables-save -c: ok, 1234 bytes, 12 ms` / `nft list ruleset: not found`. */
 export function describeRecord(record: SourceRecord): string {
   // A /proc/sys read lists ten paths; name the folder instead.
-  const what = record.command[0] === 'read' ? `read /proc/sys (${record.command.length - 1} keys)` : record.command.join(' ');
+  const sysctl = record.command[0] === 'read' && record.command[1]?.startsWith('/proc/sys/') === true;
+  const what = sysctl ? `read /proc/sys (${record.command.length - 1} keys)` : record.command.join(' ');
   if (record.error !== undefined) return `${what}: ${record.error} (${record.durationMs} ms)`;
   return `${what}: ok (${record.durationMs} ms)`;
 }
@@ -199,6 +208,48 @@ async function captureProcSys(source: ProcSysSource, dir: string): Promise<{ rec
     file: source.file,
   };
   if (record.exitCode !== 0) record.error = 'no key could be read';
+  return { record, text };
+}
+
+/**
+ * Reads every file of `source.dir` into the xt-recent.ts format. An absent directory means the module is not
+ * loaded: an empty file and a note on stderr, not an error (sources.ts {@link ProcDirSource}).
+ */
+async function captureProcDir(source: ProcDirSource, dir: string): Promise<{ record: SourceRecord; text: string }> {
+  const started = performance.now();
+  const lists: RecentListText[] = [];
+  const problems: string[] = [];
+  let unreadable: string | undefined;
+  let names: string[] = [];
+  try {
+    names = orderLikeShellGlob(await readdir(source.dir));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') problems.push(`${source.dir}: ${source.absentMeans}`);
+    else unreadable = `${source.dir}: ${code ?? (error as Error).message}`;
+  }
+  for (const name of names) {
+    const path = `${source.dir}/${name}`;
+    try {
+      lists.push({ name, text: await readFile(path, 'utf8') });
+    } catch (error) {
+      // A list vanishes when its last rule is deleted between the listing and the read (xt_recent recent_mt_destroy).
+      problems.push(`${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  if (unreadable !== undefined) problems.push(unreadable);
+  const text = renderRecentLists(lists);
+  await writeFile(join(dir, source.file), text);
+  const failed = unreadable !== undefined || (names.length > 0 && lists.length === 0);
+  const record: SourceRecord = {
+    id: source.id,
+    command: listProcDirCommand(source),
+    exitCode: failed ? 1 : 0,
+    durationMs: Math.round(performance.now() - started),
+    stderr: problems.length === 0 ? '' : `${problems.join('\n')}\n`,
+    file: source.file,
+  };
+  if (failed) record.error = unreadable !== undefined ? `cannot list ${source.dir}` : 'no list could be read';
   return { record, text };
 }
 

@@ -38,6 +38,7 @@ import { collectLive } from './live.js';
 import { buildPodList } from './pods.js';
 import type { Runner } from './runner.js';
 import { getSource, META_FILE, SOURCES, type SourceParser } from './sources.js';
+import { getListNameFromFileName, splitRecentLists } from './xt-recent.js';
 
 /** Options of {@link loadSnapshot}. */
 export interface LoadSnapshotOptions {
@@ -336,6 +337,16 @@ async function readPlanned(item: Planned, builder: SnapshotBuilder, options: Loa
       builder.addText('texts', { id: role.id, file: file.label, text });
       builder.produced.add(role.id);
       return;
+    case 'xt-recent': {
+      // One text per list (`xt-recent-<NAME>`), which node-context.ts reads for `-m recent --rcheck`. A plain
+      // folder's `xt_recent_<NAME>` file may hold one list's lines without a header: the name is the file's.
+      const fallback = item.record === undefined ? getListNameFromFileName(file.rel) : undefined;
+      const split = splitRecentLists(text, file.label, fallback);
+      for (const t of split.texts) builder.addText('texts', t);
+      snapshot.diagnostics.push(...split.diagnostics);
+      builder.produced.add(role.id);
+      return;
+    }
     case 'pods':
       builder.podTexts.push({ id: role.id, file: file.label, text });
       return;

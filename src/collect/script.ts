@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { KNETDBG_TOOL } from './live.js';
 import { DEFAULT_TIMEOUT_MS } from './runner.js';
-import { listProcSysCommand, SOURCES, VERSION_PROBES, type SourceSpec } from './sources.js';
+import { listProcDirCommand, listProcSysCommand, SOURCES, VERSION_PROBES, type SourceSpec } from './sources.js';
 
 /** The template's name; it sits next to this module (src/collect/, or dist/collect/ once copied there). */
 export const SCRIPT_TEMPLATE = 'collect-node.sh';
@@ -40,6 +40,10 @@ export function renderSourceLine(source: SourceSpec): string {
   if (source.kind === 'proc-sys') {
     const command = JSON.stringify(listProcSysCommand(source));
     return ['read_sysctl', source.id, source.file, command, ...source.keys].map(quoteShellWord).join(' ');
+  }
+  if (source.kind === 'proc-dir') {
+    const command = JSON.stringify(listProcDirCommand(source));
+    return ['read_lists', source.id, source.file, command, source.dir, source.absentMeans].map(quoteShellWord).join(' ');
   }
   const seconds = Math.ceil((source.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000);
   const command = JSON.stringify(source.command);

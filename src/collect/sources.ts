@@ -12,7 +12,7 @@
  * Which parser reads a source's file back (src/parse/*), `text` for sources kept verbatim, `pods` for the pod
  * discovery captures of pods.ts (read together by its parsePodSources).
  */
-export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text' | 'pods' | 'pod-list';
+export type SourceParser = 'iptables' | 'ipset' | 'conntrack' | 'ip-addr' | 'ip-route' | 'sysctl' | 'text' | 'pods' | 'pod-list' | 'xt-recent';
 
 /**
  * `core`: the analysis uses it, and its absence goes to `snapshot.missing`. `extra`: context for a human
@@ -60,8 +60,27 @@ export interface ProcSysSource extends SourceBase {
   keys: readonly string[];
 }
 
+/**
+ * A source the collector reads itself as every file of one /proc directory, each file a named list: the
+ * kernel's xt_recent lists, `/proc/net/xt_recent/<NAME>` (iptables-extensions(8) "recent"; one file per
+ * `--name`, created when a rule naming it is added, net/netfilter/xt_recent.c `recent_mt_check`). Written in
+ * the format of xt-recent.ts: a line `# list <NAME>` per file, then the file's lines verbatim. The files are
+ * only read: writing `+addr`, `-addr` or `/` to them changes the list.
+ *
+ * An absent directory is not a failure: the module is not loaded (or the kernel lacks it), so no list
+ * exists; the record says so on stderr and the file is written empty. /proc/net follows the network
+ * namespace of the reading process (proc(5)), like /proc/sys.
+ */
+export interface ProcDirSource extends SourceBase {
+  kind: 'proc-dir';
+  /** Absolute path of the directory. */
+  dir: string;
+  /** What an absent directory means, for the record's stderr (`xt_recent not loaded: no recent lists`). */
+  absentMeans: string;
+}
+
 /** One captured source. */
-export type SourceSpec = CommandSource | ProcSysSource;
+export type SourceSpec = CommandSource | ProcSysSource | ProcDirSource;
 
 /** conntrack -L on 200k entries takes ~2 s; a minute leaves room for slow nodes without hanging forever. */
 const CONNTRACK_TIMEOUT_MS = 60_000;
@@ -171,6 +190,11 @@ export const SOURCES: readonly SourceSpec[] = [
     keys: SYSCTL_KEYS, why: 'forwarding, rp_filter, br_netfilter and conntrack limits (read from /proc/sys)',
   },
   {
+    kind: 'proc-dir', id: 'xt-recent', file: 'xt-recent.txt', parser: 'xt-recent', importance: 'extra',
+    dir: '/proc/net/xt_recent', absentMeans: 'absent: xt_recent is not loaded, so no recent list exists',
+    why: 'xt_recent lists behind `-m recent --rcheck` (kube-proxy ClientIP session affinity), read from /proc/net/xt_recent',
+  },
+  {
     kind: 'command', id: 'nft-ruleset', file: 'nft-ruleset.txt', parser: 'text', importance: 'extra',
     command: ['nft', 'list', 'ruleset'], why: 'everything in nf_tables, including non-iptables tables (kept as text)',
   },
@@ -215,4 +239,9 @@ export function getSource(id: string): SourceSpec | undefined {
 /** The argv a source record shows for a /proc/sys read: `read` then the paths (no program runs). */
 export function listProcSysCommand(source: ProcSysSource): string[] {
   return ['read', ...source.keys.map(procSysPath)];
+}
+
+/** The argv a source record shows for a directory read: `read DIR/*` (the files are known only when listed). */
+export function listProcDirCommand(source: ProcDirSource): string[] {
+  return ['read', `${source.dir}/*`];
 }
