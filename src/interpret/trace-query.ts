@@ -18,6 +18,7 @@ import {
 import type { Finding, PathStep, TraceOutcome, TraceReport } from './report.js';
 import { listFlowEntries, type SnapshotView, viewSnapshot } from './node-context.js';
 import type { NodeSnapshot } from '../model/snapshot.js';
+import type { IpSet } from '../model/ipset.js';
 import { calicoInterfaceName, type Pod } from '../model/pod.js';
 import { formatConntrackEntry } from './conntrack-view.js';
 import { type CalicoContext, describeCalicoStep, detectMarkLayout, listCalicoFindings } from './calico/index.js';
@@ -81,6 +82,19 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     const c = parseCidr(ip);
     if (!c) throw new InputError({ file: '<arguments>', line: 0 }, `--node-ip "${ip}" is not an IP address`);
     local.push(c);
+  }
+  // IPVS mode binds every service address to kube-ipvs0: they are LOCAL, and IPVS (not iptables) takes the
+  // packet after filter INPUT (kube-proxy.md §5). The sets kube-proxy keeps say which addresses those are.
+  const ipvs = index.generation.id === 'ipvs';
+  const ipvsSets = view?.node.ipsets ?? new Map<string, IpSet>();
+  const ipvsAddresses = ipvs ? listIpvsServiceAddresses(ipvsSets, family) : [];
+  if (ipvs) {
+    local.push(...ipvsAddresses.map((a) => parseCidr(a)!));
+    assumptions.push(
+      ipvsAddresses.length > 0
+        ? `kube-proxy IPVS mode: ${ipvsAddresses.length === 1 ? 'the service address of its ipsets is' : `the ${ipvsAddresses.length} service addresses of its ipsets are`} bound to kube-ipvs0, hence local`
+        : "kube-proxy IPVS mode, but its ipsets (KUBE-CLUSTER-IP …) were not given: service addresses cannot be told LOCAL (add the node's `ipset list`)",
+    );
   }
   const destinationIsNodePort = view?.node.localAddressesComplete ? undefined : guessNodePortDestination(index, query, protocol);
   if (destinationIsNodePort) {
@@ -149,6 +163,12 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     ? { layout: detectMarkLayout(ruleset), ipsets: node.ipsets, pods: snapshot?.pods ?? [], ruleset }
     : undefined;
   const outcomes = result.branches.map((b) => toOutcome(b, index, view, calico));
+  if (ipvs) {
+    for (const o of outcomes) {
+      if (o.disposition !== 'local' || !ipvsAddresses.includes(query.destination)) continue;
+      o.reason = `accepted into IPVS: ${formatEndpoint(query.destination, query.port)} is a virtual server on kube-ipvs0; IPVS picks the endpoint after filter INPUT (ipvsadm -Ln), which knetdbg does not model`;
+    }
+  }
   const findings: Finding[] = [
     ...ruleset.diagnostics.map((d) => ({
       severity: d.severity,
@@ -159,6 +179,16 @@ export function traceQuery(input: TraceInput, query: TraceQueryOptions): TraceRe
     ...result.problems.map(problemFinding),
     ...listFindings(result, index, ruleset),
     ...(calico ? listCalicoFindings(result, calico) : []),
+    ...(ipvs
+      ? [
+          {
+            severity: 'warning' as const,
+            code: 'ipvs-mode',
+            message:
+              'kube-proxy runs in IPVS mode: iptables only marks (KUBE-MARK-MASQ 0x4000) and filters; the endpoint is chosen by the IPVS virtual server (see `ipvsadm -Ln`), and the DNATed packet then leaves through OUTPUT and POSTROUTING (KUBE-POSTROUTING masquerades marked packets). knetdbg traces the iptables part only.',
+          },
+        ]
+      : []),
     ...(snapshot ? listSnapshotFindings(snapshot, outcomes, query, protocol, listEndpoints()) : []),
   ];
   return {
@@ -390,4 +420,20 @@ function nameCalicoInterfaces(snapshot: NodeSnapshot, ruleset: Ruleset): { snaps
     snapshot: { ...snapshot, pods },
     assumptions: [`pod interfaces from Calico's naming (cali + sha1 of namespace.pod), found in the rules: ${named.join(', ')}`],
   };
+}
+
+/**
+ * The service addresses kube-proxy's IPVS mode lists in its ipsets (kube-proxy.md §5: KUBE-CLUSTER-IP,
+ * KUBE-EXTERNAL-IP, KUBE-LOAD-BALANCER, `KUBE-6-…` for IPv6; members `ip,proto:port`): all bound to kube-ipvs0.
+ */
+function listIpvsServiceAddresses(sets: Map<string, IpSet>, family: Family): string[] {
+  const names = ['KUBE-CLUSTER-IP', 'KUBE-EXTERNAL-IP', 'KUBE-LOAD-BALANCER'].map((n) => (family === 6 ? n.replace('KUBE-', 'KUBE-6-') : n));
+  const out = new Set<string>();
+  for (const name of names) {
+    for (const m of sets.get(name)?.members ?? []) {
+      const ip = m.elements[0];
+      if (ip && parseAddress(ip)?.family === family) out.add(ip);
+    }
+  }
+  return [...out];
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { traceQuery } from '../../src/interpret/trace-query.js';
 import { InputError } from '../../src/model/source.js';
+import { parseIpsetList } from '../../src/parse/ipset.js';
 
 function sample(name: string): { text: string; file: string } {
   const file = `samples/${name}`;
@@ -148,5 +149,28 @@ describe('traceQuery: without --node-ip the unknown node addresses are said once
     const r = traceQuery(sample('three-endpoints.rules'), { destination: '10.105.120.204', port: 30050, src: '172.17.0.9' });
     expect(r.outcomes).toHaveLength(3);
     expect(r.assumptions.filter((a) => /own addresses are not known/.test(a))).toHaveLength(1);
+  });
+});
+
+describe('traceQuery: kube-proxy IPVS mode', () => {
+  const fixture = (name: string) => readFileSync(new URL(`../fixtures/interpret/${name}`, import.meta.url), 'utf8');
+  const ipsets = () => parseIpsetList(fixture('ipvs-mode.ipsets'), 'ipvs-mode.ipsets').sets;
+  const snapshotWith = (sets: ReturnType<typeof ipsets>) => ({
+    origin: 'test', iptables: [], ipsets: sets, conntrack: [], interfaces: [], routes: [], sysctls: {}, pods: [], missing: [], diagnostics: [],
+  });
+
+  test('a ClusterIP in KUBE-CLUSTER-IP is local (kube-ipvs0): handed to IPVS after filter INPUT, said so', () => {
+    const r = traceQuery({ text: fixture('ipvs-mode.rules'), file: 'ipvs-mode.rules', snapshot: snapshotWith(ipsets()) }, { destination: '10.96.0.10', port: 53, src: '10.244.1.5' });
+    expect(r.outcomes).toHaveLength(1);
+    expect(r.outcomes[0]!.hooks).toEqual(['PREROUTING', 'INPUT']);
+    expect(r.outcomes[0]!.reason).toMatch(/accepted into IPVS: 10\.96\.0\.10:53 is a virtual server on kube-ipvs0/);
+    expect(r.findings.map((f) => f.code)).toContain('ipvs-mode');
+    expect(r.assumptions.some((a) => /IPVS mode: the service address of its ipsets is bound to kube-ipvs0/.test(a))).toBe(true);
+  });
+
+  test('without the ipsets the service address cannot be told LOCAL, and the output says what to add', () => {
+    const r = traceQuery({ text: fixture('ipvs-mode.rules'), file: 'ipvs-mode.rules' }, { destination: '10.96.0.10', port: 53, src: '10.244.1.5' });
+    expect(r.assumptions.some((a) => /IPVS mode, but its ipsets .* were not given/.test(a))).toBe(true);
+    expect(r.findings.map((f) => f.code)).toContain('ipvs-mode');
   });
 });
