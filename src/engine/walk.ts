@@ -292,10 +292,11 @@ class Walker {
       }
       const compiled = this.compile(frame.chain, frameRuleIndex(frame));
       const ctx: EvalContext = { node: this.node, hook: stage.hook, table: stage.table, chain: frame.chain.name };
+      const seen = stage.table === 'raw' ? beforeConntrack(s.packet) : s.packet;
       // Evaluate the rule's tests from where a fork may have left off. AND semantics: any false ends it.
       let matched = true;
       for (; frame.test < compiled.tests.length; frame.test++) {
-        let r = compiled.tests[frame.test]!(s.packet, ctx);
+        let r = compiled.tests[frame.test]!(seen, ctx);
         if (r.kind === 'probability' && (r.p <= 0 || r.p >= 1)) r = { kind: 'bool', value: r.p >= 1 };
         if (r.kind === 'bool') {
           if (r.assumption) this.assumptions.add(r.assumption);
@@ -630,4 +631,22 @@ class Walker {
     }
     return false;
   }
+}
+
+const rawViews = new WeakMap<Packet, Packet>();
+
+/**
+ * The packet as the raw table sees it: raw runs before conntrack (priority -300 vs -200, netfilter.md §1), so
+ * no connection is attached yet and `--ctstate`/`--state` see INVALID (xt_conntrack: no ct → INVALID), unless
+ * `-j CT --notrack` already made it UNTRACKED. Seen on the kernel: a new TCP SYN matched `--ctstate INVALID` in
+ * raw PREROUTING and `--ctstate NEW` in mangle PREROUTING.
+ */
+function beforeConntrack(packet: Packet): Packet {
+  if (packet.ct.state.has('UNTRACKED')) return packet;
+  let view = rawViews.get(packet);
+  if (!view) {
+    view = { ...packet, ct: { ...packet.ct, state: new Set(['INVALID']) } };
+    rawViews.set(packet, view);
+  }
+  return view;
 }

@@ -344,3 +344,24 @@ describe('tracePacket: localhost NodePorts need route_localnet (netfilter.md §8
     expect(r.assumptions.some((a) => /route_localnet=1/.test(a))).toBe(assumed);
   });
 });
+
+describe('tracePacket: the raw table runs before conntrack', () => {
+  // Kernel check: a new connection's SYN matched `--ctstate INVALID` in raw PREROUTING and NEW in mangle.
+  test('--ctstate in raw sees INVALID for a new connection, mangle sees NEW', () => {
+    const text = dump({
+      raw: ':PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -m conntrack --ctstate INVALID -j MARK --set-xmark 0x1/0x1\n-A PREROUTING -m conntrack --ctstate NEW -j MARK --set-xmark 0x2/0x2',
+      mangle: ':PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -m conntrack --ctstate NEW -j MARK --set-xmark 0x4/0x4',
+    });
+    const r = trace(text, packet('10.0.0.1', 80));
+    expect(r.branches).toHaveLength(1);
+    expect(r.branches[0]!.packet.mark).toBe(0x1 | 0x4);
+    expect(r.branches[0]!.packet.ct.state.has('NEW')).toBe(true);
+  });
+
+  test('after -j CT --notrack the raw table sees UNTRACKED', () => {
+    const text = dump({
+      raw: ':PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -j CT --notrack\n-A PREROUTING -m conntrack --ctstate UNTRACKED -j MARK --set-xmark 0x8/0x8',
+    });
+    expect(trace(text, packet('10.0.0.1', 80)).branches[0]!.packet.mark).toBe(0x8);
+  });
+});
