@@ -112,8 +112,8 @@ export async function cleanupStale(): Promise<string[]> {
   return removed;
 }
 
-/** Kills the processes inside a namespace, then deletes it. */
-async function deleteNetns(name: string): Promise<void> {
+/** Kills the processes inside a namespace, then deletes it (exported for labs built outside `Lab`, e.g. IPv6). */
+export async function deleteNetns(name: string): Promise<void> {
   const pids = await run('ip', ['netns', 'pids', name], { allowFail: true });
   for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
     try {
