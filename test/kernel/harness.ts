@@ -355,6 +355,31 @@ function one(sport) {
 (async () => { const out = []; for (let i = 0; i < a.count; i++) { if (i) await new Promise((r) => setTimeout(r, a.gapMs)); out.push(await one(a.firstPort + i)); } process.stdout.write(JSON.stringify(out)); })();
 `;
 
+/**
+ * Starts `script` with node inside network namespace `ns` and resolves once it prints `ready` (a listener
+ * bound to its ports); rejects if it exits or is not ready within 10 s. The child is added to `children`
+ * so the lab that owns it kills it on teardown.
+ */
+export function startNetnsServer(ns: string, label: string, script: string, args: string[], children: ChildProcess[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`listener in ${label} not ready: ${err}`)), 10_000);
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`listener in ${label} exited ${code}: ${err}`));
+    });
+  });
+}
+
 /** A running lab. Create with `Lab.create`, always `destroy()` in a finally/afterAll. */
 export class Lab {
   readonly prefix: string;
@@ -427,25 +452,7 @@ export class Lab {
   }
 
   private startServer(ns: string, pod: PodSpec): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_JS, pod.name, JSON.stringify(pod.tcp ?? []), JSON.stringify(pod.udp ?? [])], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      this.children.push(child);
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`listener in ${pod.name} not ready: ${err}`)), 10_000);
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.stdout!.on('data', (d: Buffer) => {
-        if (d.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`listener in ${pod.name} exited ${code}: ${err}`));
-      });
-    });
+    return startNetnsServer(ns, pod.name, SERVER_JS, [pod.name, JSON.stringify(pod.tcp ?? []), JSON.stringify(pod.udp ?? [])], this.children);
   }
 
   /** Loads an iptables-save dump into the node with `iptables-nft-restore` (iptables-restore(8)). */

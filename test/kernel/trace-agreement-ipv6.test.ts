@@ -40,6 +40,7 @@ import {
   parseNftHandles,
   run,
   runIn,
+  startNetnsServer,
 } from './harness.js';
 
 const FIXTURE = 'test/fixtures/kernel/clusterip-ipv6.rules';
@@ -149,23 +150,7 @@ class Lab6 {
   }
 
   private startServer(ns: string, pod: Pod6): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_JS, pod.name, String(pod.tcp)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      this.children.push(child);
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`listener in ${pod.name} not ready: ${err}`)), 10_000);
-      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      child.stdout!.on('data', (d: Buffer) => {
-        if (d.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`listener in ${pod.name} exited ${code}: ${err}`));
-      });
-    });
+    return startNetnsServer(ns, pod.name, SERVER_JS, [pod.name, String(pod.tcp)], this.children);
   }
 
   /** Loads an ip6tables-save dump with `ip6tables-nft-restore` (iptables-restore(8)). */
